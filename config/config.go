@@ -1,0 +1,303 @@
+// Package config reads the server's settings from the environment and the command line.
+//
+// Every setting is an environment variable (read with sethvargo/go-envconfig); some are also
+// flags, and a flag given on the command line wins over the variable. A missing or malformed
+// setting is reported in one line that names the variable and what it expects.
+package config
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/sethvargo/go-envconfig"
+)
+
+// Transports the server speaks.
+const (
+	TransportStdio = "stdio"
+	TransportHTTP  = "http"
+)
+
+// Config is the server's configuration.
+type Config struct {
+	APIKey     Secret     `env:"YANDEX_MARKET_API_KEY" help:"Api-Key token of the Partner API (needs the communication or all-methods scope)"`
+	OAuthToken Secret     `env:"YANDEX_MARKET_OAUTH_TOKEN" help:"deprecated alternative to the Api-Key: an OAuth token, sent as Authorization: Bearer"`
+	BusinessID BusinessID `env:"YANDEX_MARKET_BUSINESS_ID" help:"the cabinet (business) id the key belongs to"`
+	BaseURL    BaseURL    `env:"YANDEX_MARKET_BASE_URL, default=https://api.partner.market.yandex.ru" help:"Partner API address; any http or https URL"`
+	Transport  string     `env:"MCP_TRANSPORT, default=stdio" flag:"transport" help:"stdio, or http (Streamable HTTP at /mcp and HTTP+SSE at /sse); sse is the same as http"`
+	Addr       string     `env:"MCP_ADDR, default=127.0.0.1:8080" flag:"addr" help:"HTTP listen address"`
+	AuthToken  Secret     `env:"MCP_AUTH_TOKEN" help:"bearer token that HTTP clients must present; required to listen beyond loopback"`
+	Origins    []string   `env:"MCP_ALLOWED_ORIGINS" help:"comma-separated browser origins allowed to call the HTTP endpoints, besides the server's own"`
+	ReadOnly   bool       `env:"MCP_READ_ONLY" flag:"read-only" help:"only the reading tools exist"`
+	FileRoots  []string   `env:"MCP_FILE_ROOTS" help:"comma-separated folders that send_file may read a path from"`
+	LogLevel   LogLevel   `env:"MCP_LOG_LEVEL, default=info" help:"debug, info, warn or error; logs go to stderr"`
+	Sandbox    bool       `flag:"sandbox" help:"run against the built-in in-memory Market instead of the real API"`
+	// Version asks only for the version to be printed.
+	Version bool `flag:"version" help:"print the version and exit"`
+}
+
+// Secret is a setting that must never be shown: it formats as "[set]" or "[unset]".
+type Secret string
+
+// String hides the value.
+func (s Secret) String() string {
+	if s == "" {
+		return "[unset]"
+	}
+	return "[set]"
+}
+
+// GoString hides the value from %#v too.
+func (s Secret) GoString() string { return s.String() }
+
+// LogValue hides the value from log/slog.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// Reveal returns the value, for the one place that sends it.
+func (s Secret) Reveal() string { return string(s) }
+
+// BusinessID is a Market cabinet id: a positive integer.
+type BusinessID int64
+
+// EnvDecode parses a business id. go-envconfig calls it for an unset variable too: that leaves
+// the id zero, for validation to report.
+func (b *BusinessID) EnvDecode(val string) error {
+	if val == "" {
+		return nil
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(val), 10, 64)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("must be a positive integer (the cabinet id shown in the seller's cabinet), got %q", val)
+	}
+	*b = BusinessID(n)
+	return nil
+}
+
+// LogLevel is the least severe level that is logged.
+type LogLevel slog.Level
+
+// EnvDecode parses debug, info, warn or error.
+func (l *LogLevel) EnvDecode(val string) error {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(val)); err != nil {
+		return fmt.Errorf("must be debug, info, warn or error, got %q", val)
+	}
+	*l = LogLevel(lv)
+	return nil
+}
+
+// Level returns the level for log/slog.
+func (l LogLevel) Level() slog.Level { return slog.Level(l) }
+
+// String names the level.
+func (l LogLevel) String() string { return slog.Level(l).String() }
+
+// BaseURL is an absolute http or https URL.
+type BaseURL string
+
+// EnvDecode checks a base URL.
+func (b *BaseURL) EnvDecode(val string) error {
+	u, err := url.Parse(val)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("must be an absolute http or https URL, got %q", val)
+	}
+	*b = BaseURL(strings.TrimRight(val, "/"))
+	return nil
+}
+
+// Load reads the configuration from env (the process environment when nil) and then from args,
+// the command-line arguments without the program name. It returns flag.ErrHelp when help was
+// asked for; Usage prints it.
+func Load(ctx context.Context, args []string, env envconfig.Lookuper) (*Config, error) {
+	if env == nil {
+		env = envconfig.OsLookuper()
+	}
+	// A variable set to "" counts as unset, as client configurations often carry blank entries.
+	nonEmpty := envconfig.LookuperFunc(func(key string) (string, bool) {
+		v, ok := env.Lookup(key)
+		return v, ok && v != ""
+	})
+	var c Config
+	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &c, Lookuper: nonEmpty}); err != nil {
+		return nil, nameVariable(err)
+	}
+	if err := c.parseFlags(args); err != nil {
+		return nil, err
+	}
+	if c.Version {
+		return &c, nil
+	}
+	return &c, c.validate()
+}
+
+func (c *Config) parseFlags(args []string) error {
+	fs := flag.NewFlagSet("market-chat-mcp", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // Usage prints help; errors are returned
+	forEachField(func(f reflect.StructField, v reflect.Value) {
+		name := f.Tag.Get("flag")
+		if name == "" {
+			return
+		}
+		switch p := v.Addr().Interface().(type) {
+		case *string:
+			fs.StringVar(p, name, *p, f.Tag.Get("help"))
+		case *bool:
+			fs.BoolVar(p, name, *p, f.Tag.Get("help"))
+		}
+	}, c)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w (see --help)", err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	return nil
+}
+
+func (c *Config) validate() error {
+	switch c.Transport {
+	case TransportStdio, TransportHTTP:
+	case "sse":
+		c.Transport = TransportHTTP
+	default:
+		return fmt.Errorf("MCP_TRANSPORT (--transport) must be stdio or http, got %q", c.Transport)
+	}
+	host, _, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return fmt.Errorf("MCP_ADDR (--addr) must be host:port, such as 127.0.0.1:8080, got %q", c.Addr)
+	}
+	if c.Transport == TransportHTTP && c.AuthToken == "" && !isLoopback(host) {
+		return fmt.Errorf("MCP_ADDR %s is reachable from other machines, so MCP_AUTH_TOKEN must be set: clients then send it as Authorization: Bearer (make one with: openssl rand -hex 32), or listen on 127.0.0.1", c.Addr)
+	}
+	roots := c.FileRoots
+	c.FileRoots = nil
+	for _, root := range roots {
+		if strings.TrimSpace(root) == "" {
+			continue // "a,,b" and a trailing comma
+		}
+		abs, err := filepath.Abs(strings.TrimSpace(root))
+		if err == nil {
+			var fi os.FileInfo
+			if fi, err = os.Stat(abs); err == nil && !fi.IsDir() {
+				err = errors.New("not a folder")
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("MCP_FILE_ROOTS must list existing folders: %q: %v", root, err)
+		}
+		c.FileRoots = append(c.FileRoots, abs)
+	}
+	if c.Sandbox {
+		return nil // the sandbox brings its own business and key
+	}
+	switch {
+	case c.APIKey == "" && c.OAuthToken == "":
+		return errors.New("YANDEX_MARKET_API_KEY is not set: create an Api-Key with the communication scope in the seller's cabinet (Settings → API), or run with --sandbox to try the server without an account")
+	case c.APIKey != "" && c.OAuthToken != "":
+		return errors.New("set either YANDEX_MARKET_API_KEY or YANDEX_MARKET_OAUTH_TOKEN, not both")
+	case c.BusinessID == 0:
+		return errors.New("YANDEX_MARKET_BUSINESS_ID is not set: it must be a positive integer, the cabinet id the key belongs to")
+	}
+	return nil
+}
+
+// String describes the configuration without its secrets.
+func (c *Config) String() string {
+	var b strings.Builder
+	forEachField(func(f reflect.StructField, v reflect.Value) {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s=%v", f.Name, v.Interface())
+	}, c)
+	return b.String()
+}
+
+// Usage prints the help: the flags and every variable.
+func Usage(w io.Writer) {
+	fmt.Fprint(w, `market-chat-mcp: an MCP server for the buyer chats of Yandex Market sellers.
+
+Usage:
+  market-chat-mcp [flags]        serve MCP (stdio by default)
+  market-chat-mcp demo           run every tool once against the built-in sandbox and print the results
+
+Flags (each wins over its variable):
+`)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	forEachField(func(f reflect.StructField, _ reflect.Value) {
+		if name := f.Tag.Get("flag"); name != "" {
+			fmt.Fprintf(tw, "  --%s\t%s\n", name, f.Tag.Get("help"))
+		}
+	}, &Config{})
+	tw.Flush()
+	fmt.Fprint(w, "\nEnvironment:\n")
+	forEachField(func(f reflect.StructField, _ reflect.Value) {
+		name, def := envTag(f)
+		if name == "" {
+			return
+		}
+		if def != "" {
+			def = " (default " + def + ")"
+		}
+		fmt.Fprintf(tw, "  %s\t%s%s\n", name, f.Tag.Get("help"), def)
+	}, &Config{})
+	tw.Flush()
+}
+
+// isLoopback reports whether a listen host binds only to the loopback interface; an empty host
+// binds to every interface.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+func forEachField(fn func(reflect.StructField, reflect.Value), c *Config) {
+	v := reflect.ValueOf(c).Elem()
+	for i := range v.NumField() {
+		fn(v.Type().Field(i), v.Field(i))
+	}
+}
+
+// envTag returns a field's variable name and default.
+func envTag(f reflect.StructField) (name, def string) {
+	parts := strings.Split(f.Tag.Get("env"), ",")
+	for _, p := range parts[1:] {
+		if d, ok := strings.CutPrefix(strings.TrimSpace(p), "default="); ok {
+			def = d
+		}
+	}
+	return strings.TrimSpace(parts[0]), def
+}
+
+// nameVariable rewrites go-envconfig's "Field: problem" into "VARIABLE problem".
+func nameVariable(err error) error {
+	field, problem, ok := strings.Cut(err.Error(), ": ")
+	if !ok {
+		return err
+	}
+	f, found := reflect.TypeFor[Config]().FieldByName(field)
+	if !found {
+		return err
+	}
+	name, _ := envTag(f)
+	return fmt.Errorf("%s %s", name, problem)
+}

@@ -1,0 +1,148 @@
+package config
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sethvargo/go-envconfig"
+)
+
+var valid = map[string]string{
+	"YANDEX_MARKET_API_KEY":     "ACMA:secret-key:1234",
+	"YANDEX_MARKET_BUSINESS_ID": "7654321",
+}
+
+func with(base map[string]string, kv ...string) envconfig.Lookuper {
+	m := map[string]string{}
+	for k, v := range base {
+		m[k] = v
+	}
+	for i := 0; i < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return envconfig.MapLookuper(m)
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(context.Background(), nil, with(valid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.APIKey.Reveal() != "ACMA:secret-key:1234" || c.BusinessID != 7654321 {
+		t.Errorf("credentials = %q, %d", c.APIKey.Reveal(), c.BusinessID)
+	}
+	if c.BaseURL != "https://api.partner.market.yandex.ru" || c.Transport != TransportStdio || c.Addr != "127.0.0.1:8080" {
+		t.Errorf("defaults = %q %q %q", c.BaseURL, c.Transport, c.Addr)
+	}
+	if c.ReadOnly || c.Sandbox || len(c.FileRoots) != 0 || c.LogLevel.String() != "INFO" {
+		t.Errorf("unexpected defaults: %s", c)
+	}
+}
+
+func TestFlagsOverrideEnvironment(t *testing.T) {
+	env := with(valid, "MCP_TRANSPORT", "stdio", "MCP_ADDR", "127.0.0.1:1", "MCP_READ_ONLY", "false")
+	c, err := Load(context.Background(), []string{"--transport", "sse", "--addr", "127.0.0.1:9000", "--read-only"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Transport != TransportHTTP || c.Addr != "127.0.0.1:9000" || !c.ReadOnly {
+		t.Errorf("got transport %q addr %q read-only %v", c.Transport, c.Addr, c.ReadOnly)
+	}
+}
+
+func TestEnvironmentAlone(t *testing.T) {
+	dir := t.TempDir()
+	env := with(valid, "MCP_TRANSPORT", "http", "MCP_READ_ONLY", "true", "MCP_FILE_ROOTS", dir+",,"+dir,
+		"MCP_LOG_LEVEL", "debug", "YANDEX_MARKET_BASE_URL", "http://127.0.0.1:1234/")
+	c, err := Load(context.Background(), nil, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Transport != TransportHTTP || !c.ReadOnly || c.LogLevel.String() != "DEBUG" || c.BaseURL != "http://127.0.0.1:1234" {
+		t.Errorf("got %s", c)
+	}
+	if want := []string{dir, dir}; fmt.Sprint(c.FileRoots) != fmt.Sprint(want) {
+		t.Errorf("FileRoots = %v, want %v", c.FileRoots, want)
+	}
+}
+
+func TestSandboxNeedsNoCredentials(t *testing.T) {
+	if _, err := Load(context.Background(), []string{"--sandbox"}, with(nil)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBadSettingsNameTheVariable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		env  envconfig.Lookuper
+		args []string
+		want string
+	}{
+		{with(valid, "YANDEX_MARKET_BUSINESS_ID", "abc"), nil, `YANDEX_MARKET_BUSINESS_ID must be a positive integer (the cabinet id shown in the seller's cabinet), got "abc"`},
+		{with(valid, "YANDEX_MARKET_BUSINESS_ID", "-5"), nil, `YANDEX_MARKET_BUSINESS_ID must be a positive integer`},
+		{with(valid, "YANDEX_MARKET_BUSINESS_ID", ""), nil, `YANDEX_MARKET_BUSINESS_ID is not set`},
+		{with(valid, "YANDEX_MARKET_API_KEY", ""), nil, `YANDEX_MARKET_API_KEY is not set`},
+		{with(valid, "YANDEX_MARKET_OAUTH_TOKEN", "y0_token"), nil, `set either YANDEX_MARKET_API_KEY or YANDEX_MARKET_OAUTH_TOKEN, not both`},
+		{with(valid, "YANDEX_MARKET_BASE_URL", "ftp://example.com"), nil, `YANDEX_MARKET_BASE_URL must be an absolute http or https URL, got "ftp://example.com"`},
+		{with(valid, "MCP_TRANSPORT", "websocket"), nil, `MCP_TRANSPORT (--transport) must be stdio or http, got "websocket"`},
+		{with(valid), []string{"--transport", "grpc"}, `MCP_TRANSPORT (--transport) must be stdio or http, got "grpc"`},
+		{with(valid, "MCP_ADDR", "8080"), nil, `MCP_ADDR (--addr) must be host:port`},
+		{with(valid, "MCP_READ_ONLY", "perhaps"), nil, `MCP_READ_ONLY`},
+		{with(valid, "MCP_LOG_LEVEL", "loud"), nil, `MCP_LOG_LEVEL must be debug, info, warn or error, got "loud"`},
+		{with(valid, "MCP_FILE_ROOTS", "/does/not/exist"), nil, `MCP_FILE_ROOTS must list existing folders: "/does/not/exist"`},
+		{with(valid, "MCP_FILE_ROOTS", file), nil, `not a folder`},
+		{with(valid), []string{"--bogus"}, `flag provided but not defined: -bogus`},
+		{with(valid), []string{"extra"}, `unexpected argument "extra"`},
+	}
+	for _, tt := range tests {
+		_, err := Load(context.Background(), tt.args, tt.env)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Load(%v) error = %v, want it to contain %q", tt.args, err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret-key") {
+			t.Errorf("error shows the key: %v", err)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	_, err := Load(context.Background(), []string{"--help"}, with(valid))
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("err = %v, want flag.ErrHelp", err)
+	}
+	var b bytes.Buffer
+	Usage(&b)
+	for _, v := range []string{"YANDEX_MARKET_API_KEY", "YANDEX_MARKET_OAUTH_TOKEN", "YANDEX_MARKET_BUSINESS_ID",
+		"YANDEX_MARKET_BASE_URL", "MCP_TRANSPORT", "MCP_ADDR", "MCP_AUTH_TOKEN", "MCP_READ_ONLY", "MCP_FILE_ROOTS",
+		"--transport", "--addr", "--read-only", "--sandbox", "--version", "demo"} {
+		if !strings.Contains(b.String(), v) {
+			t.Errorf("help does not mention %s", v)
+		}
+	}
+}
+
+func TestStringHidesSecrets(t *testing.T) {
+	c, err := Load(context.Background(), nil, with(valid, "MCP_AUTH_TOKEN", "bearer-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{c.String(), fmt.Sprintf("%v %+v %#v", c, *c, *c)} {
+		if strings.Contains(s, "secret-key") || strings.Contains(s, "bearer-secret") {
+			t.Errorf("secret shown: %s", s)
+		}
+	}
+	if !strings.Contains(c.String(), "APIKey=[set]") || !strings.Contains(c.String(), "OAuthToken=[unset]") {
+		t.Errorf("String() = %s", c)
+	}
+}

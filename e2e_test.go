@@ -1,0 +1,410 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/yandex-market-mcp/market-chat-mcp/market/markettest"
+	"github.com/yandex-market-mcp/market-chat-mcp/schema"
+	"github.com/yandex-market-mcp/market-chat-mcp/tools"
+)
+
+// binary is the server, built once for the tests that run it as a user would.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "market-chat-mcp-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, name)
+	build := exec.Command("go", "build", "-race", "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		panic("building the server: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// marketEnv points the server at a sandbox as a seller would point it at Market.
+func marketEnv(s *markettest.Server, extra ...string) []string {
+	return append([]string{
+		"YANDEX_MARKET_BASE_URL=" + s.URL,
+		"YANDEX_MARKET_API_KEY=" + s.APIKey,
+		fmt.Sprintf("YANDEX_MARKET_BUSINESS_ID=%d", s.BusinessID),
+		"YANDEX_MARKET_OAUTH_TOKEN=",
+		"MCP_TRANSPORT=", "MCP_ADDR=", "MCP_AUTH_TOKEN=", "MCP_READ_ONLY=", "MCP_FILE_ROOTS=", "MCP_LOG_LEVEL=debug",
+	}, extra...)
+}
+
+// syncBuffer collects a process's stderr.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startHTTP runs the server with --transport http on a free port and returns its base URL.
+func startHTTP(t *testing.T, env []string, args ...string) (base string, cmd *exec.Cmd, stderr *syncBuffer) {
+	t.Helper()
+	cmd = exec.Command(binary, append([]string{"--transport", "http", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	stderr = &syncBuffer{}
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pipe)
+		addr := regexp.MustCompile(`streamable=http://(\S+)/mcp`)
+		for sc.Scan() {
+			fmt.Fprintln(stderr, sc.Text())
+			if m := addr.FindStringSubmatch(sc.Text()); m != nil {
+				found <- "http://" + m[1]
+			}
+		}
+		close(found)
+	}()
+	select {
+	case base, ok := <-found:
+		if !ok {
+			t.Fatalf("the server stopped before listening:\n%s", stderr)
+		}
+		return base, cmd, stderr
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the server did not start listening:\n%s", stderr)
+	}
+	return "", nil, nil
+}
+
+func connect(t *testing.T, c *client.Client) *client.Client {
+	t.Helper()
+	t.Cleanup(func() { c.Close() })
+	ctx := context.Background()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var init mcp.InitializeRequest
+	init.Params.ProtocolVersion = mcp.LATEST_LEGACY_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "e2e", Version: "0"}
+	res, err := c.Initialize(ctx, init)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ServerInfo.Name != name || res.Instructions == "" {
+		t.Errorf("initialize = %+v", res)
+	}
+	return c
+}
+
+func TestEveryToolOverEveryTransport(t *testing.T) {
+	transports := map[string]func(t *testing.T, s *markettest.Server, env []string) *client.Client{
+		"stdio": func(t *testing.T, s *markettest.Server, env []string) *client.Client {
+			stderr := &syncBuffer{}
+			c, err := client.NewStdioMCPClientWithOptions(binary, env, nil, transport.WithCommandStderrWriter(stderr))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("server stderr:\n%s", stderr)
+				}
+			})
+			return c
+		},
+		"streamable": func(t *testing.T, s *markettest.Server, env []string) *client.Client {
+			base, _, _ := startHTTP(t, env)
+			c, err := client.NewStreamableHttpClient(base + "/mcp")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		},
+		"sse": func(t *testing.T, s *markettest.Server, env []string) *client.Client {
+			base, _, _ := startHTTP(t, env)
+			c, err := client.NewSSEMCPClient(base + "/sse")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		},
+	}
+	for name, open := range transports {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sandbox := markettest.New()
+			t.Cleanup(sandbox.Close)
+			roots := t.TempDir()
+			if err := os.WriteFile(filepath.Join(roots, "инструкция.pdf"), []byte("%PDF-1.4 инструкция"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c := connect(t, open(t, sandbox, marketEnv(sandbox, "MCP_FILE_ROOTS="+roots)))
+			exerciseEveryTool(t, c, sandbox)
+		})
+	}
+}
+
+// exerciseEveryTool walks through a seller's work with every tool and checks the sandbox.
+func exerciseEveryTool(t *testing.T, c *client.Client, sandbox *markettest.Server) {
+	ctx := context.Background()
+	list, err := c.ListTools(ctx, mcp.ListToolsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs := map[string]*schema.Schema{}
+	for _, tl := range list.Tools {
+		raw, _ := json.Marshal(tl.OutputSchema)
+		if len(tl.RawOutputSchema) > 0 {
+			raw = tl.RawOutputSchema
+		}
+		if outputs[tl.Name], err = schema.Parse(raw); err != nil {
+			t.Fatalf("%s: outputSchema: %v", tl.Name, err)
+		}
+	}
+	if len(outputs) != 7 {
+		t.Fatalf("%d tools listed", len(outputs))
+	}
+	call := func(tool string, args map[string]any, out any) {
+		t.Helper()
+		res, err := c.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{Name: tool, Arguments: args}})
+		if err != nil {
+			t.Fatalf("%s: %v", tool, err)
+		}
+		if res.IsError {
+			t.Fatalf("%s: %v", tool, res.Content)
+		}
+		var structured any
+		if err := json.Unmarshal(res.RawStructuredContent, &structured); err != nil {
+			t.Fatalf("%s: structuredContent: %v", tool, err)
+		}
+		if err := outputs[tool].Check(structured); err != nil {
+			t.Errorf("%s: structuredContent breaks the outputSchema: %v", tool, err)
+		}
+		if err := json.Unmarshal(res.RawStructuredContent, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var waiting tools.ChatList
+	call("list_chats", map[string]any{"statuses": []string{"WAITING_FOR_PARTNER"}}, &waiting)
+	if len(waiting.Chats) == 0 {
+		t.Fatal("no chat waits for the seller")
+	}
+	chatID := waiting.Chats[0].ChatID
+	var chat tools.Chat
+	call("get_chat", map[string]any{"chat_id": chatID}, &chat)
+	var history tools.History
+	call("get_history", map[string]any{"chat_id": chatID}, &history)
+	if n := len(sandbox.Messages(chatID)); len(history.Messages) != n || chat.ChatID != chatID {
+		t.Errorf("history has %d messages, sandbox %d", len(history.Messages), n)
+	}
+	last := history.Messages[len(history.Messages)-1]
+	var msg tools.ChatMessage
+	call("get_message", map[string]any{"chat_id": chatID, "message_id": last.MessageID}, &msg)
+	if msg.Message.Text != last.Text {
+		t.Errorf("get_message = %+v, want %+v", msg.Message, last)
+	}
+	answer := "Здравствуйте! Обменяем товар, курьер заберёт его завтра."
+	var sent tools.Sent
+	call("send_message", map[string]any{"chat_id": chatID, "message": answer}, &sent)
+	var file tools.SentFile
+	call("send_file", map[string]any{"chat_id": chatID, "path": "инструкция.pdf"}, &file)
+	call("send_file", map[string]any{"chat_id": chatID, "file_name": "note.txt", "content_base64": base64.StdEncoding.EncodeToString([]byte("спасибо"))}, &file)
+	msgs := sandbox.Messages(chatID)
+	if n := len(msgs); n < 3 || msgs[n-3].Message != answer || msgs[n-2].Payload[0].Name != "инструкция.pdf" || msgs[n-1].Payload[0].Name != "note.txt" {
+		t.Errorf("sandbox holds %+v", msgs[max(0, len(msgs)-3):])
+	}
+	order := int64(0)
+	for _, o := range sandbox.Orders() {
+		if _, err := findChat(sandbox, o.ID); err != nil {
+			order = o.ID
+			break
+		}
+	}
+	var created tools.CreatedChat
+	call("create_chat", map[string]any{"order_id": order}, &created)
+	if id, err := findChat(sandbox, order); err != nil || id != created.ChatID {
+		t.Errorf("create_chat = %+v; sandbox chat %d, %v", created, id, err)
+	}
+
+	res, err := c.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "get_chat", Arguments: map[string]any{"chat_id": 404404}}})
+	if err != nil || !res.IsError || !strings.Contains(res.Content[0].(mcp.TextContent).Text, "chat 404404 not found (404") {
+		t.Errorf("get_chat of a missing chat = %+v, %v", res, err)
+	}
+}
+
+func findChat(s *markettest.Server, order int64) (int64, error) {
+	for _, c := range s.Chats() {
+		if c.Context.Type == markettest.ContextOrder && c.Context.OrderID == order {
+			return c.ChatID, nil
+		}
+	}
+	return 0, fmt.Errorf("no chat about order %d", order)
+}
+
+func TestStdoutIsOnlyProtocol(t *testing.T) {
+	sandbox := markettest.New()
+	defer sandbox.Close()
+	cmd := exec.Command(binary)
+	cmd.Env = append(os.Environ(), marketEnv(sandbox)...)
+	cmd.Stdin = strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}
+{"jsonrpc":"2.0","method":"notifications/initialized"}
+{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_chats","arguments":{"limit":2}}}
+`)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("stdout has %d lines:\n%s", len(lines), stdout.String())
+	}
+	for _, l := range lines {
+		var m struct {
+			JSONRPC string          `json:"jsonrpc"`
+			Result  json.RawMessage `json:"result"`
+		}
+		if err := json.Unmarshal([]byte(l), &m); err != nil || m.JSONRPC != "2.0" || len(m.Result) == 0 {
+			t.Errorf("stdout line is not a JSON-RPC result: %s", l)
+		}
+	}
+	if !strings.Contains(stderr.String(), "market request") || strings.Contains(stderr.String()+stdout.String(), sandbox.APIKey) {
+		t.Errorf("stderr should hold the debug log and no key:\n%s", stderr.String())
+	}
+}
+
+func TestCommandLine(t *testing.T) {
+	tests := []struct {
+		args   []string
+		env    []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{[]string{"--version"}, nil, 0, name + " ", ""},
+		{[]string{"--help"}, nil, 0, "YANDEX_MARKET_BUSINESS_ID", ""},
+		{nil, []string{"YANDEX_MARKET_API_KEY=k", "YANDEX_MARKET_BUSINESS_ID=abc"}, 2, "", "YANDEX_MARKET_BUSINESS_ID must be a positive integer"},
+		{nil, []string{"YANDEX_MARKET_API_KEY=", "YANDEX_MARKET_BUSINESS_ID="}, 2, "", "YANDEX_MARKET_API_KEY is not set"},
+		{[]string{"--transport", "carrier-pigeon"}, nil, 2, "", "MCP_TRANSPORT (--transport) must be stdio or http"},
+	}
+	for _, tt := range tests {
+		cmd := exec.Command(binary, tt.args...)
+		cmd.Env = append(os.Environ(), tt.env...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != tt.code || !strings.Contains(stdout.String(), tt.stdout) || !strings.Contains(stderr.String(), tt.stderr) {
+			t.Errorf("%v %v: exit %d, stdout %q, stderr %q", tt.env, tt.args, code, stdout.String(), stderr.String())
+		}
+		if tt.code == 2 && strings.Count(strings.TrimSpace(stderr.String()), "\n") != 0 {
+			t.Errorf("%v: the error takes more than one line: %q", tt.env, stderr.String())
+		}
+	}
+}
+
+func TestDemo(t *testing.T) {
+	out, err := exec.Command(binary, "demo").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"→ list_chats", "→ get_chat", "→ get_history", "→ get_message", "→ send_message", "→ send_file", "→ create_chat",
+		"wait for the seller's answer", "is now WAITING_FOR_CUSTOMER", "opened chat", "message must be at least 1 character long"} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestSandboxFlag(t *testing.T) {
+	c, err := client.NewStdioMCPClient(binary, []string{"YANDEX_MARKET_API_KEY=", "YANDEX_MARKET_BUSINESS_ID="}, "--sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect(t, c)
+	res, err := c.CallTool(context.Background(), mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "list_chats", Arguments: map[string]any{}}})
+	if err != nil || res.IsError {
+		t.Fatalf("list_chats in the sandbox: %+v %v", res, err)
+	}
+}
+
+func TestHTTPShutdownOnSignal(t *testing.T) {
+	sandbox := markettest.New()
+	defer sandbox.Close()
+	base, cmd, stderr := startHTTP(t, marketEnv(sandbox))
+	sse, err := client.NewSSEMCPClient(base + "/sse") // an open stream must not hold the shutdown up
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect(t, sse)
+	resp, err := httpGet(base + "/healthz")
+	if err != nil || resp != `{"status":"ok"}` {
+		t.Fatalf("healthz = %q, %v", resp, err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v\n%s", err, stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the server did not stop after SIGTERM:\n%s", stderr)
+	}
+}
+
+func httpGet(url string) (string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return string(body), err
+}

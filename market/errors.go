@@ -1,0 +1,77 @@
+package market
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// APIError is an answer of the Partner API other than 2xx and 420: the HTTP status and the first
+// entry of the error envelope {"status":"ERROR","errors":[{"code","message"}]}.
+type APIError struct {
+	Op      string // operationId, e.g. "getChat"
+	Status  int    // HTTP status
+	Code    string // the API's error code, e.g. "NOT_FOUND"; an open set
+	Message string // the API's message, human prose
+	TraceID string // the traceparent trace id, for Market support
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: HTTP %d", e.Op, e.Status)
+	if e.Code != "" {
+		b.WriteString(" " + e.Code)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.TraceID != "" {
+		b.WriteString(" (trace " + e.TraceID + ")")
+	}
+	return b.String()
+}
+
+// Temporary reports whether the same request may succeed later: a server-side failure.
+func (e *APIError) Temporary() bool { return e.Status >= 500 }
+
+// RateLimitError says that an operation's budget is spent (HTTP 420, or known to be spent from an
+// earlier answer's X-RateLimit-Resource-* headers) and when it is available again.
+type RateLimitError struct {
+	Op      string
+	Until   time.Time // zero when the API did not say (the parallel-requests limit)
+	Limit   int       // the window's budget, when known
+	Message string    // the API's message, when the API answered
+	TraceID string
+}
+
+func (e *RateLimitError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: rate limit reached", e.Op)
+	if !e.Until.IsZero() {
+		fmt.Fprintf(&b, " until %s", e.Until.UTC().Format(time.RFC3339))
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.TraceID != "" {
+		b.WriteString(" (trace " + e.TraceID + ")")
+	}
+	return b.String()
+}
+
+// ResponseError is a 2xx answer the client could not read: not JSON, or not the documented shape.
+type ResponseError struct {
+	Op      string
+	Status  int
+	Err     error
+	TraceID string
+}
+
+func (e *ResponseError) Error() string {
+	return fmt.Sprintf("%s: unreadable answer (HTTP %d, trace %s): %v", e.Op, e.Status, e.TraceID, e.Err)
+}
+
+func (e *ResponseError) Unwrap() error { return e.Err }
+
+// statusEnhanceYourCalm is what the Partner API answers when a limit is reached.
+const statusEnhanceYourCalm = 420

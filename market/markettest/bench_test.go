@@ -1,0 +1,31 @@
+package markettest
+
+import (
+	"net/http"
+	"testing"
+)
+
+// BenchmarkNew measures starting a seeded server, listener included.
+func BenchmarkNew(b *testing.B) {
+	for b.Loop() {
+		New().Close()
+	}
+}
+
+// BenchmarkSeed measures building the seed alone, as the sandbox pays for it at start-up.
+func BenchmarkSeed(b *testing.B) {
+	for b.Loop() {
+		NewHandler("http://127.0.0.1:8081").Close()
+	}
+}
+
+func BenchmarkGetChats(b *testing.B) {
+	s := newTestServer(b, WithoutLimits(), WithoutRequestLog())
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if a := post(b, s, "/chats", `{"statuses":["WAITING_FOR_PARTNER"]}`); a.status != http.StatusOK {
+				b.Fatalf("status %d", a.status)
+			}
+		}
+	})
+}

@@ -1,0 +1,215 @@
+package markettest
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// filesPath is where the server serves the files sent to chats: {URL}/files/{id}/{name}.
+const filesPath = "/files/"
+
+// Server is an in-memory Partner API for one business, serving the seven chat operations over
+// HTTP. Its methods are safe for concurrent use.
+type Server struct {
+	// URL is the base URL of the API, with no trailing slash, e.g. "http://127.0.0.1:40123".
+	URL string
+	// BusinessID is the business the server serves.
+	BusinessID int64
+	// APIKey is the Api-Key token the server accepts.
+	APIKey string
+
+	cfg    config
+	store  *store
+	limits *limiter
+	faults faultQueue
+	log    requestLog
+	ts     *httptest.Server // nil for a server made by NewHandler
+
+	done      chan struct{} // closed by Close
+	closeOnce sync.Once
+}
+
+// New starts a Server on a loopback port, seeded with a seller's chats unless WithoutSeed is
+// given. Close it when done.
+func New(opts ...Option) *Server {
+	s := newServer(opts)
+	s.ts = httptest.NewUnstartedServer(s.Handler())
+	// The listener exists already, so the seed's file links can name it before any request.
+	s.start("http://" + s.ts.Listener.Addr().String())
+	s.ts.Start()
+	return s
+}
+
+// NewHandler returns a Server that does not listen: serve its Handler on a listener of your own
+// at baseURL, which the links to files sent to chats start with. Close releases requests held
+// by injected delays.
+func NewHandler(baseURL string, opts ...Option) *Server {
+	s := newServer(opts)
+	s.start(strings.TrimSuffix(baseURL, "/"))
+	return s
+}
+
+func newServer(opts []Option) *Server {
+	cfg := newConfig(opts)
+	return &Server{
+		BusinessID: cfg.businessID,
+		APIKey:     cfg.apiKey,
+		cfg:        cfg,
+		store:      newStore(cfg.now),
+		limits:     newLimiter(cfg),
+		faults:     faultQueue{byOp: make(map[string][]Fault)},
+		log:        requestLog{off: cfg.noRequestLog, perOp: make(map[string]int)},
+		done:       make(chan struct{}),
+	}
+}
+
+func (s *Server) start(baseURL string) {
+	s.URL = baseURL
+	s.store.baseURL = baseURL
+	if !s.cfg.noSeed {
+		seed(s.store)
+	}
+}
+
+// Handler returns the HTTP handler that serves the API.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+// Close stops the server: requests held by injected delays are dropped and, for a server made by
+// New, the listener is shut down.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.done) })
+	if s.ts != nil {
+		s.ts.Close()
+	}
+}
+
+// serveHTTP answers a request, taking the steps in the order the package documentation gives.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if rest, ok := strings.CutPrefix(r.URL.Path, filesPath); ok {
+		s.log.record(r, "", nil, s.cfg.now())
+		s.serveFile(w, r, rest)
+		return
+	}
+	op, business, allowed := findOperation(r.Method, r.URL.Path)
+	limit, name := maxJSONBody, ""
+	if op != nil {
+		limit, name = op.bodyLimit(), op.name
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
+	s.log.record(r, name, body, s.cfg.now())
+	switch {
+	case err != nil:
+		writeError(w, badRequestf("Cannot read the request body: %v", err))
+		return
+	case op == nil && len(allowed) > 0:
+		methodNotAllowed(w, r.Method, allowed...)
+		return
+	case op == nil:
+		writeError(w, errResourceNotFound)
+		return
+	}
+	if err := s.authorize(r); err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := s.checkBusiness(business); err != nil {
+		writeError(w, err)
+		return
+	}
+	s.serveOperation(w, op, &call{r: r, op: op, query: r.URL.Query(), body: body})
+}
+
+func (s *Server) serveOperation(w http.ResponseWriter, op *operation, c *call) {
+	s.limits.enter()
+	defer s.limits.leave()
+	if f, ok := s.faults.next(op.name); ok && s.serveFault(w, op, c, f) {
+		return
+	}
+	reserved, refused := s.limits.admit(op, s.cfg.now())
+	if refused != nil {
+		refused.write(w)
+		return
+	}
+	status, body := render(op.handle(s, c))
+	s.answer(w, op, reserved, status, body)
+}
+
+// answer writes an answer of op, with the limit headers it carries.
+func (s *Server) answer(w http.ResponseWriter, op *operation, reserved time.Time, status int, body []byte) {
+	if h, ok := s.limits.settle(op, reserved, status, s.cfg.now()); ok {
+		h.set(w.Header())
+	}
+	writeBody(w, status, body)
+}
+
+// authorize checks the credentials: the Api-Key token, or the deprecated OAuth token if the
+// server has one. When both are sent, the Api-Key decides.
+func (s *Server) authorize(r *http.Request) error {
+	if key := r.Header.Get("Api-Key"); key != "" {
+		if hasPrefixFold(key, "Bearer ") {
+			return errorf(http.StatusUnauthorized, "Api-Key token prefix invalid")
+		}
+		if key != s.cfg.apiKey {
+			return errorf(http.StatusUnauthorized, "Api-Key token is invalid")
+		}
+		return nil
+	}
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		if !hasPrefixFold(auth, "Bearer ") || len(auth) == len("Bearer ") {
+			return errorf(http.StatusUnauthorized, "Authorization header has invalid syntax")
+		}
+		if s.cfg.oauthToken == "" || auth[len("Bearer "):] != s.cfg.oauthToken {
+			return errorf(http.StatusForbidden, "OAuth token is invalid")
+		}
+		return nil
+	}
+	return errorf(http.StatusUnauthorized, "Credentials are not specified")
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+func (s *Server) checkBusiness(segment string) error {
+	id, err := positive("businessId", segment)
+	if err != nil {
+		return err
+	}
+	if id != s.cfg.businessID {
+		return errorf(http.StatusForbidden, "Access denied")
+	}
+	return nil
+}
+
+// serveFile serves a file sent to a chat, to the holders of the server's credentials.
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, rest string) {
+	if r.Method != http.MethodGet {
+		methodNotAllowed(w, r.Method, http.MethodGet)
+		return
+	}
+	if err := s.authorize(r); err != nil {
+		writeError(w, err)
+		return
+	}
+	idText, name, _ := strings.Cut(rest, "/")
+	id, err := strconv.ParseInt(idText, 10, 64)
+	f, ok := s.store.file(id)
+	if err != nil || !ok || f.name != name {
+		writeError(w, errResourceNotFound)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", f.contentType)
+	h.Set("Content-Length", strconv.Itoa(len(f.data)))
+	w.Write(f.data)
+}
+
+func methodNotAllowed(w http.ResponseWriter, method string, allowed ...string) {
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	writeError(w, errorf(http.StatusMethodNotAllowed, "Request method '%s' is not supported", method))
+}

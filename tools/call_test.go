@@ -1,0 +1,393 @@
+package tools_test
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/yandex-market-mcp/market-chat-mcp/market"
+	"github.com/yandex-market-mcp/market-chat-mcp/market/markettest"
+	"github.com/yandex-market-mcp/market-chat-mcp/tools"
+)
+
+func TestListChats(t *testing.T) {
+	h := newHarness(t, false, nil)
+	var got tools.ChatList
+	h.call(t, "list_chats", map[string]any{"statuses": []string{"WAITING_FOR_PARTNER"}, "limit": 20}, &got)
+	var want []int64
+	for _, c := range h.sandbox.Chats() {
+		if c.Status == markettest.StatusWaitingForPartner {
+			want = append(want, c.ChatID)
+		}
+	}
+	if len(want) == 0 || !slices.Equal(chatIDs(got.Chats), want) {
+		t.Errorf("waiting chats = %v, want %v", chatIDs(got.Chats), want)
+	}
+	for _, c := range got.Chats {
+		if c.Status != "WAITING_FOR_PARTNER" || c.Context.Type == "" || c.CreatedAt == "" || c.UpdatedAt == "" {
+			t.Errorf("chat %+v", c)
+		}
+	}
+}
+
+func TestListChatsPages(t *testing.T) {
+	h := newHarness(t, false, nil)
+	var all []int64
+	args := map[string]any{"limit": 3}
+	for pages := 0; ; pages++ {
+		if pages > 20 {
+			t.Fatal("paging does not end")
+		}
+		var page tools.ChatList
+		h.call(t, "list_chats", args, &page)
+		all = append(all, chatIDs(page.Chats)...)
+		if page.NextPageToken == "" {
+			break
+		}
+		args["page_token"] = page.NextPageToken
+	}
+	var want []int64
+	for _, c := range h.sandbox.Chats() {
+		want = append(want, c.ChatID)
+	}
+	if !slices.Equal(all, want) {
+		t.Errorf("paged chats = %v, want %v", all, want)
+	}
+}
+
+func TestListChatsByOrderAndReturn(t *testing.T) {
+	h := newHarness(t, false, nil)
+	var order, ret markettest.Chat
+	for _, c := range h.sandbox.Chats() {
+		switch {
+		case c.Context.Type == markettest.ContextOrder && order.ChatID == 0:
+			order = c
+		case c.Context.Type == markettest.ContextReturn && ret.ChatID == 0:
+			ret = c
+		}
+	}
+	var got tools.ChatList
+	h.call(t, "list_chats", map[string]any{"order_ids": []int64{order.Context.OrderID}, "return_ids": []int64{ret.Context.ReturnID}}, &got)
+	ids := chatIDs(got.Chats)
+	if !slices.Contains(ids, order.ChatID) || !slices.Contains(ids, ret.ChatID) {
+		t.Errorf("chats %v lack %d or %d", ids, order.ChatID, ret.ChatID)
+	}
+	reqs := h.sandbox.Requests()
+	body := string(reqs[len(reqs)-1].Body)
+	want := fmt.Sprintf(`{"contexts":[{"type":"ORDER","id":%d},{"type":"RETURN","id":%d}]}`, order.Context.OrderID, ret.Context.ReturnID)
+	if body != want {
+		t.Errorf("getChats body = %s, want %s", body, want)
+	}
+}
+
+func TestGetChatAndMessage(t *testing.T) {
+	h := newHarness(t, false, nil)
+	want, _ := h.sandbox.Chat(longestChat(h.sandbox))
+	var chat tools.Chat
+	h.call(t, "get_chat", map[string]any{"chat_id": want.ChatID}, &chat)
+	if chat.ChatID != want.ChatID || chat.Status != string(want.Status) || chat.Context.OrderID != want.Context.OrderID ||
+		chat.Context.CustomerName != want.Context.Customer.Name {
+		t.Errorf("get_chat = %+v, want %+v", chat, want)
+	}
+	msgs := h.sandbox.Messages(want.ChatID)
+	last := msgs[len(msgs)-1]
+	var msg tools.ChatMessage
+	h.call(t, "get_message", map[string]any{"chat_id": want.ChatID, "message_id": last.MessageID}, &msg)
+	if msg.Message.MessageID != last.MessageID || msg.Message.Text != last.Message || msg.Message.Sender != string(last.Sender) {
+		t.Errorf("get_message = %+v, want %+v", msg, last)
+	}
+}
+
+func TestGetHistory(t *testing.T) {
+	for _, newestFirst := range []bool{false, true} {
+		t.Run(fmt.Sprintf("newestFirst=%v", newestFirst), func(t *testing.T) {
+			var opts []markettest.Option
+			if newestFirst {
+				opts = append(opts, markettest.WithHistoryNewestFirst())
+			}
+			h := newHarness(t, false, nil, opts...)
+			long := longestChat(h.sandbox)
+			want := h.sandbox.Messages(long)
+			var got []tools.Message
+			args := map[string]any{"chat_id": long, "limit": 100}
+			for {
+				var page tools.History
+				h.call(t, "get_history", args, &page)
+				if page.ChatID != long || page.Context.Type == "" {
+					t.Fatalf("page %+v", page)
+				}
+				if !slices.IsSortedFunc(page.Messages, func(a, b tools.Message) int { return int(a.MessageID - b.MessageID) }) {
+					t.Error("messages are not oldest first")
+				}
+				got = append(got, page.Messages...)
+				if page.NextPageToken == "" {
+					break
+				}
+				args["page_token"] = page.NextPageToken
+			}
+			if len(got) != len(want) || len(want) <= 100 {
+				t.Fatalf("%d messages, want %d (> 100)", len(got), len(want))
+			}
+			seen := map[int64]bool{}
+			for _, m := range got {
+				seen[m.MessageID] = true
+			}
+			for _, m := range want {
+				if !seen[m.MessageID] {
+					t.Errorf("message %d missing", m.MessageID)
+				}
+			}
+		})
+	}
+}
+
+func TestHistoryFromMessage(t *testing.T) {
+	h := newHarness(t, false, nil)
+	long := longestChat(h.sandbox)
+	msgs := h.sandbox.Messages(long)
+	from := msgs[len(msgs)-3].MessageID
+	var page tools.History
+	h.call(t, "get_history", map[string]any{"chat_id": long, "message_id_from": from}, &page)
+	if len(page.Messages) != 3 || page.Messages[0].MessageID != from {
+		t.Errorf("history from %d = %+v", from, page.Messages)
+	}
+}
+
+func TestCreateChat(t *testing.T) {
+	h := newHarness(t, false, nil)
+	order := orderWithoutChat(t, h.sandbox)
+	var first, second tools.CreatedChat
+	h.call(t, "create_chat", map[string]any{"order_id": order}, &first)
+	h.call(t, "create_chat", map[string]any{"order_id": order}, &second)
+	if first.ChatID == 0 || first.ChatID != second.ChatID || first.Context.Type != "ORDER" || first.Context.OrderID != order {
+		t.Errorf("create_chat twice = %+v, %+v", first, second)
+	}
+	if c, ok := h.sandbox.Chat(first.ChatID); !ok || c.Context.OrderID != order {
+		t.Errorf("sandbox chat = %+v, %v", c, ok)
+	}
+	ret := h.sandbox.Returns()[0]
+	var byReturn tools.CreatedChat
+	h.call(t, "create_chat", map[string]any{"return_id": ret.ID}, &byReturn)
+	if byReturn.Context.Type != "RETURN" || byReturn.Context.ReturnID != ret.ID {
+		t.Errorf("create_chat by return = %+v", byReturn)
+	}
+}
+
+func TestSendMessage(t *testing.T) {
+	h := newHarness(t, false, nil)
+	chat := h.sandbox.Chats()[0].ChatID
+	text := strings.Repeat("ж", 4096) // the limit counts characters, not bytes
+	var sent tools.Sent
+	h.call(t, "send_message", map[string]any{"chat_id": chat, "message": text}, &sent)
+	if _, err := time.Parse(time.RFC3339, sent.SentAt); err != nil || sent.ChatID != chat {
+		t.Errorf("send_message = %+v", sent)
+	}
+	msgs := h.sandbox.Messages(chat)
+	if last := msgs[len(msgs)-1]; last.Message != text || last.Sender != markettest.SenderPartner {
+		t.Errorf("last message = %+v", last)
+	}
+}
+
+func TestSendFile(t *testing.T) {
+	root := t.TempDir()
+	photo := []byte("\xff\xd8\xff\xe0 not really a jpeg")
+	if err := os.WriteFile(filepath.Join(root, "фото.jpg"), photo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, false, func(e *tools.Env) { e.FileRoots = []string{root} })
+	chat := h.sandbox.Chats()[0].ChatID
+	tests := []struct {
+		args     map[string]any
+		name     string
+		mimeType string
+		data     []byte
+	}{
+		{map[string]any{"path": filepath.Join(root, "фото.jpg")}, "фото.jpg", "image/jpeg", photo},
+		{map[string]any{"path": "фото.jpg", "file_name": "receipt.jpg"}, "receipt.jpg", "image/jpeg", photo},
+		{map[string]any{"content_base64": base64.StdEncoding.EncodeToString([]byte("%PDF-1.4 invoice")), "file_name": "invoice.pdf"}, "invoice.pdf", "application/pdf", []byte("%PDF-1.4 invoice")},
+	}
+	for _, tt := range tests {
+		tt.args["chat_id"] = chat
+		var sent tools.SentFile
+		h.call(t, "send_file", tt.args, &sent)
+		if sent.FileName != tt.name || sent.ContentType != tt.mimeType || sent.Size != len(tt.data) {
+			t.Errorf("send_file(%v) = %+v", tt.args, sent)
+		}
+		msgs := h.sandbox.Messages(chat)
+		last := msgs[len(msgs)-1]
+		if len(last.Payload) != 1 || last.Payload[0].Name != tt.name || last.Payload[0].Size != len(tt.data) {
+			t.Errorf("stored %+v", last)
+		}
+	}
+}
+
+func TestSendFileRefusals(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	write := func(dir, name string, size int64) string {
+		p := filepath.Join(dir, name)
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := f.Truncate(size); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	secret := write(outside, "secret.txt", 10)
+	write(root, "big.bin", market.MaxFileSize+1)
+	if err := os.Symlink(secret, filepath.Join(root, "link.txt")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(root, "folder"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, false, func(e *tools.Env) { e.FileRoots = []string{root} })
+	noRoots := newHarness(t, false, nil)
+	tests := []struct {
+		h    *harness
+		args map[string]any
+		want string
+	}{
+		{h, map[string]any{"path": secret}, "is outside the folders send_file may read"},
+		{h, map[string]any{"path": "../" + filepath.Base(outside) + "/secret.txt"}, "is outside the folders send_file may read"},
+		{h, map[string]any{"path": "link.txt"}, "cannot be read"},
+		{h, map[string]any{"path": "big.bin"}, "over the 5 MB limit"},
+		{h, map[string]any{"path": "folder"}, "is not a regular file"},
+		{h, map[string]any{"path": "missing.txt"}, "does not exist"},
+		{noRoots, map[string]any{"path": secret}, "MCP_FILE_ROOTS"},
+		{h, map[string]any{"content_base64": "!!!not base64", "file_name": "a.txt"}, "not valid base64"},
+		{h, map[string]any{"content_base64": strings.Repeat("A", 6990508), "file_name": "a.bin"}, "over the 5 MB limit"},
+	}
+	for _, tt := range tests {
+		before := len(tt.h.sandbox.Requests())
+		tt.args["chat_id"] = 1
+		text, isError := tt.h.call(t, "send_file", tt.args, nil)
+		if !isError || !strings.Contains(text, tt.want) {
+			t.Errorf("send_file(%v) = %q, want an error containing %q", tt.args, text, tt.want)
+		}
+		if after := len(tt.h.sandbox.Requests()); after != before {
+			t.Errorf("send_file(%v) sent %d requests", tt.args, after-before)
+		}
+	}
+}
+
+func TestBadArgumentsSendNothing(t *testing.T) {
+	h := newHarness(t, false, nil)
+	tests := []struct {
+		tool string
+		args map[string]any
+		want string
+	}{
+		{"get_chat", map[string]any{}, "chat_id is required"},
+		{"get_chat", map[string]any{"chat_id": "12"}, "chat_id must be an integer"},
+		{"get_chat", map[string]any{"chat_id": 0}, "chat_id must be at least 1, got 0"},
+		{"get_chat", map[string]any{"chat_id": 1, "chatid": 1}, `unknown argument "chatid"`},
+		{"list_chats", map[string]any{"limit": 21}, "limit must be at most 20, got 21"},
+		{"list_chats", map[string]any{"statuses": []string{"WAITING"}}, "statuses[0] must be one of"},
+		{"list_chats", map[string]any{"statuses": []string{}}, "statuses must have at least 1 item"},
+		{"get_history", map[string]any{"chat_id": 1, "limit": 101}, "limit must be at most 100, got 101"},
+		{"send_message", map[string]any{"chat_id": 1, "message": ""}, "message must be at least 1 character long"},
+		{"send_message", map[string]any{"chat_id": 1, "message": strings.Repeat("я", 4097)}, "message must be at most 4096 characters long"},
+		{"send_message", map[string]any{"message": "hi"}, "chat_id is required"},
+		{"create_chat", map[string]any{}, "give exactly one of order_id and return_id"},
+		{"create_chat", map[string]any{"order_id": 1, "return_id": 2}, "give exactly one of order_id and return_id"},
+		{"send_file", map[string]any{"chat_id": 1}, "give exactly one of path and content_base64"},
+		{"send_file", map[string]any{"chat_id": 1, "content_base64": "aGk="}, "file_name is required with content_base64"},
+		{"send_file", map[string]any{"chat_id": 1, "content_base64": "aGk=", "file_name": "../x.txt"}, "file_name must be a bare file name"},
+	}
+	for _, tt := range tests {
+		text, isError := h.call(t, tt.tool, tt.args, nil)
+		if !isError || !strings.Contains(text, tt.want) || !strings.HasPrefix(text, "Invalid arguments for "+tt.tool) {
+			t.Errorf("%s(%v) = %q, want an error containing %q", tt.tool, tt.args, text, tt.want)
+		}
+	}
+	if n := len(h.sandbox.Requests()); n != 0 {
+		t.Errorf("%d requests reached Market", n)
+	}
+	_, err := h.client.CallTool(context.Background(), mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "delete_chat"}})
+	if err == nil || !strings.Contains(err.Error(), "delete_chat") {
+		t.Errorf("unknown tool: %v", err)
+	}
+}
+
+func TestAPIErrorsBecomeSentences(t *testing.T) {
+	h := newHarness(t, false, nil)
+	chat := h.sandbox.Chats()[0].ChatID
+	until := time.Now().Add(10 * time.Minute)
+	tests := []struct {
+		tool  string
+		args  map[string]any
+		fault *markettest.Fault
+		op    string
+		want  []string
+	}{
+		{"get_chat", map[string]any{"chat_id": 999}, nil, "", []string{"chat 999 not found (404: Can't find chat by id: '999')."}},
+		{"get_message", map[string]any{"chat_id": chat, "message_id": 1}, nil, "", []string{fmt.Sprintf("message 1 in chat %d not found (404", chat)}},
+		{"create_chat", map[string]any{"order_id": 1}, nil, "", []string{"order 1 not found (404: Order not found: '1')."}},
+		{"get_chat", map[string]any{"chat_id": chat}, &markettest.Fault{Status: 500}, markettest.OpGetChat, []string{"Market failed on its side (500", "trace id "}},
+		{"send_message", map[string]any{"chat_id": chat, "message": "hi"}, &markettest.Fault{Status: 403}, markettest.OpSendMessageToChat, []string{"Market denied access (403"}},
+		{"list_chats", map[string]any{}, &markettest.Fault{Status: 420, Until: until}, markettest.OpGetChats, []string{"hourly limit for getChats is used up until " + until.UTC().Format("15:04:05")}},
+		{"list_chats", map[string]any{"page_token": "garbage"}, nil, "", []string{"Market rejected the chat list as invalid (400: Bad page token)"}},
+	}
+	for _, tt := range tests {
+		if tt.fault != nil {
+			h.sandbox.Inject(tt.op, *tt.fault)
+		}
+		text, isError := h.call(t, tt.tool, tt.args, nil)
+		if !isError {
+			t.Errorf("%s(%v) succeeded", tt.tool, tt.args)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s(%v) = %q, want it to contain %q", tt.tool, tt.args, text, w)
+			}
+		}
+		if strings.Contains(text, h.sandbox.APIKey) {
+			t.Errorf("error shows the API key: %q", text)
+		}
+	}
+}
+
+func chatIDs(cs []tools.Chat) []int64 {
+	ids := make([]int64, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ChatID
+	}
+	return ids
+}
+
+func longestChat(s *markettest.Server) int64 {
+	var id int64
+	most := 0
+	for _, c := range s.Chats() {
+		if n := len(s.Messages(c.ChatID)); n > most {
+			id, most = c.ChatID, n
+		}
+	}
+	return id
+}
+
+func orderWithoutChat(t *testing.T, s *markettest.Server) int64 {
+	t.Helper()
+	with := map[int64]bool{}
+	for _, c := range s.Chats() {
+		with[c.Context.OrderID] = true
+	}
+	for _, o := range s.Orders() {
+		if !with[o.ID] {
+			return o.ID
+		}
+	}
+	t.Fatal("no order without a chat")
+	return 0
+}

@@ -1,0 +1,130 @@
+// Package tools declares the server's MCP tools and turns each declaration into an mcp-go tool.
+//
+// A tool is declared once, as data (see Tool): its name, its words for the model, the Partner API
+// operation it calls, a typed input, a typed output and the one function that does the work. The
+// input and output schemas, the argument validation, the annotations, read-only mode and the
+// README's tool reference are all derived from that declaration.
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/yandex-market-mcp/market-chat-mcp/market"
+	"github.com/yandex-market-mcp/market-chat-mcp/schema"
+)
+
+// Env is what the tools work with.
+type Env struct {
+	Market *market.Client
+	// FileRoots are the folders send_file may read a path from; none means no path is allowed.
+	FileRoots []string
+}
+
+// Tool declares one MCP tool whose arguments decode into In and whose result is Out.
+type Tool[In, Out any] struct {
+	Name        string
+	Title       string
+	Description string
+	// Op is the Partner API operation the tool calls: it decides whether the tool reads or
+	// writes, and with that its annotations and whether it exists in read-only mode.
+	Op market.Operation
+	// Call does the work. An error becomes a tool result with isError set, in words for the model.
+	Call func(ctx context.Context, env *Env, in In) (Out, error)
+
+	once    sync.Once
+	in, out *schema.Schema
+	err     error
+}
+
+// Declaration is a tool of any input and output type, as the list of all tools holds it.
+type Declaration interface {
+	// Definition returns the tool as tools/list shows it.
+	Definition() mcp.Tool
+	// Operation returns the Partner API operation the tool calls.
+	Operation() market.Operation
+	// Handler returns the function that answers tools/call.
+	Handler(env *Env) server.ToolHandlerFunc
+}
+
+// All lists every tool, reading tools first.
+var All = []Declaration{listChats, getChat, getHistory, getMessage, createChat, sendMessage, sendFile}
+
+// Register adds the tools to s. In read-only mode the writing tools do not exist.
+func Register(s *server.MCPServer, env *Env, readOnly bool) {
+	for _, d := range Available(readOnly) {
+		s.AddTool(d.Definition(), d.Handler(env))
+	}
+}
+
+// Available returns the tools that exist in the given mode.
+func Available(readOnly bool) []Declaration {
+	var ds []Declaration
+	for _, d := range All {
+		if readOnly && d.Operation().Write {
+			continue
+		}
+		ds = append(ds, d)
+	}
+	return ds
+}
+
+// Operation returns the Partner API operation the tool calls.
+func (t *Tool[In, Out]) Operation() market.Operation { return t.Op }
+
+// Definition returns the tool as tools/list shows it. Schemas are reflected on first use.
+func (t *Tool[In, Out]) Definition() mcp.Tool {
+	in, out := t.mustSchemas()
+	def := mcp.NewToolWithRawSchema(t.Name, t.Description, in.JSON())
+	def.Title = t.Title
+	def.RawOutputSchema = out.JSON()
+	def.Annotations = mcp.ToolAnnotation{
+		Title:           t.Title,
+		ReadOnlyHint:    mcp.ToBoolPtr(!t.Op.Write),
+		DestructiveHint: mcp.ToBoolPtr(false), // chat tools add messages; they never change or delete any
+		IdempotentHint:  mcp.ToBoolPtr(t.Op.Idempotent),
+		OpenWorldHint:   mcp.ToBoolPtr(true),
+	}
+	return def
+}
+
+// Handler returns the function that answers tools/call: it decodes and checks the arguments
+// against the input schema, calls the tool and shapes the result.
+func (t *Tool[In, Out]) Handler(env *Env) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		in, _ := t.mustSchemas()
+		var args any = req.Params.Arguments
+		if len(req.Params.RawArguments) > 0 {
+			args = req.Params.RawArguments // keeps ids above 2^53 exact
+		}
+		var v In
+		if err := in.Decode(args, &v); err != nil {
+			return mcp.NewToolResultError("Invalid arguments for " + t.Name + ": " + err.Error()), nil
+		}
+		out, err := t.Call(ctx, env, v)
+		if err != nil {
+			return mcp.NewToolResultError(sentence(err)), nil
+		}
+		text, err := json.Marshal(out)
+		if err != nil {
+			return nil, err // a programming error: the output type does not marshal
+		}
+		return mcp.NewToolResultStructured(out, string(text)), nil
+	}
+}
+
+func (t *Tool[In, Out]) mustSchemas() (in, out *schema.Schema) {
+	t.once.Do(func() {
+		if t.in, t.err = schema.For[In](); t.err == nil {
+			t.out, t.err = schema.For[Out]()
+		}
+	})
+	if t.err != nil {
+		panic("tool " + t.Name + ": " + t.err.Error()) // a declaration error, caught by the tests of every tool
+	}
+	return t.in, t.out
+}

@@ -1,0 +1,250 @@
+package tools_test
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/yandex-market-mcp/market-chat-mcp/market"
+	"github.com/yandex-market-mcp/market-chat-mcp/market/markettest"
+	"github.com/yandex-market-mcp/market-chat-mcp/schema"
+	"github.com/yandex-market-mcp/market-chat-mcp/tools"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// harness is an MCP client connected in-process to a server whose tools talk to a sandbox.
+type harness struct {
+	sandbox *markettest.Server
+	client  *client.Client
+}
+
+func newHarness(t *testing.T, readOnly bool, env func(*tools.Env), opts ...markettest.Option) *harness {
+	t.Helper()
+	sandbox := markettest.New(opts...)
+	t.Cleanup(sandbox.Close)
+	mc, err := market.New(market.Options{BaseURL: sandbox.URL, APIKey: sandbox.APIKey, BusinessID: sandbox.BusinessID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &tools.Env{Market: mc}
+	if env != nil {
+		env(e)
+	}
+	s := server.NewMCPServer("test", "0", server.WithToolCapabilities(false))
+	tools.Register(s, e, readOnly)
+	c, err := client.NewInProcessClient(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx := context.Background()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var init mcp.InitializeRequest
+	init.Params.ProtocolVersion = mcp.LATEST_LEGACY_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "test", Version: "0"}
+	if _, err := c.Initialize(ctx, init); err != nil {
+		t.Fatal(err)
+	}
+	return &harness{sandbox: sandbox, client: c}
+}
+
+// call calls a tool. It fails the test on a protocol error and returns the result's text and
+// whether it is an error result; a successful result is checked against the tool's output
+// schema and decoded into out.
+func (h *harness) call(t *testing.T, name string, args any, out any) (text string, isError bool) {
+	t.Helper()
+	res, err := h.client.CallTool(context.Background(), mcp.CallToolRequest{Params: mcp.CallToolParams{Name: name, Arguments: args}})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if len(res.Content) != 1 {
+		t.Fatalf("%s: %d content items, want 1", name, len(res.Content))
+	}
+	text = res.Content[0].(mcp.TextContent).Text
+	if res.IsError {
+		return text, true
+	}
+	structured, err := json.Marshal(res.StructuredContent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !jsonEqual(t, structured, []byte(text)) {
+		t.Errorf("%s: text %s differs from structuredContent %s", name, text, structured)
+	}
+	var generic any
+	if err := json.Unmarshal(structured, &generic); err != nil {
+		t.Fatal(err)
+	}
+	if err := outputSchema(t, name).Check(generic); err != nil {
+		t.Errorf("%s: structuredContent does not match the outputSchema: %v", name, err)
+	}
+	if out != nil {
+		if err := json.Unmarshal(structured, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return text, false
+}
+
+func jsonEqual(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	xs, _ := json.Marshal(x)
+	ys, _ := json.Marshal(y)
+	return string(xs) == string(ys)
+}
+
+// outputSchema compiles the outputSchema that tools/list shows for a tool.
+func outputSchema(t *testing.T, name string) *schema.Schema {
+	t.Helper()
+	for _, d := range tools.All {
+		if def := d.Definition(); def.Name == name {
+			s, err := schema.Parse(def.RawOutputSchema)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+	}
+	t.Fatalf("no tool %s", name)
+	return nil
+}
+
+func TestGoldenDefinitions(t *testing.T) {
+	for _, d := range tools.All {
+		def := d.Definition()
+		got, err := json.MarshalIndent(def, "", "  ")
+		if err != nil {
+			t.Fatalf("%s does not marshal (tools/list would fail): %v", def.Name, err)
+		}
+		got = append(got, '\n')
+		path := filepath.Join("testdata", def.Name+".json")
+		if *update {
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test ./tools -update to write it)", err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%s changed; if that is intended, run go test ./tools -update and review the diff\ngot:\n%s", def.Name, got)
+		}
+	}
+}
+
+func TestDefinitions(t *testing.T) {
+	for _, d := range tools.All {
+		def := d.Definition()
+		raw, _ := json.Marshal(def)
+		for _, banned := range []string{`"$ref"`, `"$defs"`, `"$schema"`, `"$id"`} {
+			if strings.Contains(string(raw), banned) {
+				t.Errorf("%s: schema contains %s", def.Name, banned)
+			}
+		}
+		var in, out map[string]any
+		_ = json.Unmarshal(def.RawInputSchema, &in)
+		_ = json.Unmarshal(def.RawOutputSchema, &out)
+		if in["type"] != "object" || in["additionalProperties"] != false || out["type"] != "object" {
+			t.Errorf("%s: schemas are not closed objects: %v / %v", def.Name, in, out)
+		}
+		write := d.Operation().Write
+		a := def.Annotations
+		if *a.ReadOnlyHint == write || *a.DestructiveHint || !*a.OpenWorldHint || a.Title == "" || def.Title != a.Title {
+			t.Errorf("%s: annotations %+v do not match a %v tool", def.Name, a, map[bool]string{true: "writing", false: "reading"}[write])
+		}
+		if *a.IdempotentHint != d.Operation().Idempotent {
+			t.Errorf("%s: idempotentHint %v, operation %s idempotent %v", def.Name, *a.IdempotentHint, d.Operation().Name, d.Operation().Idempotent)
+		}
+	}
+}
+
+func TestContractNames(t *testing.T) {
+	want := map[string][]string{
+		"list_chats":   {"statuses", "types", "context_types", "order_ids", "return_ids", "limit", "page_token"},
+		"get_history":  {"chat_id", "message_id_from", "limit", "page_token"},
+		"get_chat":     {"chat_id"},
+		"get_message":  {"chat_id", "message_id"},
+		"create_chat":  {"order_id", "return_id"},
+		"send_message": {"chat_id", "message"},
+		"send_file":    {"chat_id", "path", "content_base64", "file_name"},
+	}
+	ops := map[string]string{"list_chats": "getChats", "get_history": "getChatHistory", "get_chat": "getChat",
+		"get_message": "getChatMessage", "create_chat": "createChat", "send_message": "sendMessageToChat", "send_file": "sendFileToChat"}
+	if len(tools.All) != len(want) {
+		t.Errorf("%d tools, want %d", len(tools.All), len(want))
+	}
+	for _, d := range tools.All {
+		def := d.Definition()
+		var in struct {
+			Properties map[string]any `json:"properties"`
+		}
+		_ = json.Unmarshal(def.RawInputSchema, &in)
+		args := want[def.Name]
+		if len(in.Properties) != len(args) {
+			t.Errorf("%s: arguments %v, want %v", def.Name, in.Properties, args)
+		}
+		for _, a := range args {
+			if _, ok := in.Properties[a]; !ok {
+				t.Errorf("%s: no argument %s", def.Name, a)
+			}
+		}
+		if d.Operation().Name != ops[def.Name] {
+			t.Errorf("%s calls %s, want %s", def.Name, d.Operation().Name, ops[def.Name])
+		}
+	}
+}
+
+func TestReadOnly(t *testing.T) {
+	h := newHarness(t, true, nil)
+	list, err := h.client.ListTools(context.Background(), mcp.ListToolsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tl := range list.Tools {
+		names = append(names, tl.Name)
+	}
+	if got := strings.Join(names, ","); got != "get_chat,get_history,get_message,list_chats" {
+		t.Errorf("read-only tools = %s", got)
+	}
+	_, err = h.client.CallTool(context.Background(), mcp.CallToolRequest{Params: mcp.CallToolParams{
+		Name: "send_message", Arguments: map[string]any{"chat_id": 1, "message": "hi"}}})
+	if err == nil {
+		t.Error("send_message was callable in read-only mode")
+	}
+	if n := len(h.sandbox.Requests()); n != 0 {
+		t.Errorf("%d requests reached Market", n)
+	}
+}
+
+func TestMarkdownListsEveryTool(t *testing.T) {
+	md := tools.Markdown()
+	for _, d := range tools.All {
+		def := d.Definition()
+		if !strings.Contains(md, "### `"+def.Name+"`") || !strings.Contains(md, def.Description) {
+			t.Errorf("reference lacks %s", def.Name)
+		}
+	}
+	for _, rule := range []string{"| `limit` | integer | ≥ 1, ≤ 20 |", "| `message` | string | required, at least 1 characters, at most 4096 characters |"} {
+		if !strings.Contains(md, rule) {
+			t.Errorf("reference lacks %q", rule)
+		}
+	}
+}
