@@ -3,12 +3,14 @@ package market
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"mime/multipart"
 	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxFileSize is the largest file the API takes in a chat.
@@ -104,22 +106,31 @@ func (c *Client) CreateChat(ctx context.Context, about ChatContext) (int64, erro
 	if err != nil {
 		return 0, err
 	}
-	var res struct {
-		ChatID int64 `json:"chatId"`
-	}
+	var res createdChat
 	if err := c.do(ctx, req, &res); err != nil {
 		return 0, err
 	}
-	if res.ChatID <= 0 {
-		return 0, &ResponseError{Op: OpCreateChat.Name, Status: 200, Err: fmt.Errorf("no chat id in the answer")}
-	}
 	return res.ChatID, nil
+}
+
+type createdChat struct {
+	ChatID int64 `json:"chatId"`
+}
+
+func (r *createdChat) check() error {
+	if r.ChatID <= 0 {
+		return errors.New("no chat id in the answer")
+	}
+	return nil
 }
 
 // SendMessage sends text to a chat on behalf of the seller.
 //
 // API docs: https://yandex.ru/dev/market/partner-api/doc/en/reference/chats/sendMessageToChat
 func (c *Client) SendMessage(ctx context.Context, chatID int64, text string) error {
+	if n := utf8.RuneCountInString(text); n == 0 || n > MaxMessageLength {
+		return fmt.Errorf("%s: a message must have 1 to %d characters, not %d", OpSendMessage.Name, MaxMessageLength, n)
+	}
 	req, err := jsonRequest(OpSendMessage, chatQuery(chatID), struct {
 		Message string `json:"message"`
 	}{text})
@@ -169,7 +180,7 @@ func multipartFile(f File) ([]byte, string, error) {
 }
 
 // quoteEscaper escapes a file name as mime/multipart does for CreateFormFile.
-var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"")
+var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"", "\r", "%0D", "\n", "%0A")
 
 // fillContext copies the deprecated top-level order id into the context, where answers from
 // before contexts existed lack it.

@@ -213,7 +213,7 @@ func decodeResult(op Operation, resp *response, traceID string, out any) error {
 		if len(env.Errors) > 0 {
 			e.Code, e.Message = env.Errors[0].Code, env.Errors[0].Message
 		} else if jsonErr != nil {
-			e.Message = strings.TrimSpace(string(resp.body[:min(len(resp.body), 200)]))
+			e.Message = strings.TrimSpace(strings.ToValidUTF8(string(resp.body[:min(len(resp.body), 200)]), ""))
 		}
 		return e
 	case jsonErr != nil:
@@ -223,11 +223,18 @@ func decodeResult(op Operation, resp *response, traceID string, out any) error {
 	case len(env.Result) == 0 || string(env.Result) == "null":
 		return &ResponseError{Op: op.Name, Status: resp.status, Err: errors.New("no result"), TraceID: traceID}
 	}
-	if err := json.Unmarshal(env.Result, out); err != nil {
+	err := json.Unmarshal(env.Result, out)
+	if c, ok := out.(checker); ok && err == nil {
+		err = c.check()
+	}
+	if err != nil {
 		return &ResponseError{Op: op.Name, Status: resp.status, Err: err, TraceID: traceID}
 	}
 	return nil
 }
+
+// checker is a result that can tell when a well-formed answer still lacks what it must hold.
+type checker interface{ check() error }
 
 func firstMessage(env envelope) string {
 	if len(env.Errors) == 0 {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/yandex-market-mcp/market-chat-mcp/market"
 )
@@ -33,6 +34,8 @@ func (in SendFileInput) Validate() error {
 		return errors.New("file_name is required with content_base64")
 	case strings.ContainsAny(in.FileName, `/\`):
 		return errors.New("file_name must be a bare file name, without folders")
+	case strings.ContainsFunc(in.FileName, unicode.IsControl):
+		return errors.New("file_name must not contain control characters such as line breaks")
 	}
 	return nil
 }
