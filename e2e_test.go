@@ -134,38 +134,40 @@ func connect(t *testing.T, c *client.Client) *client.Client {
 	return c
 }
 
+// bearer is the MCP_AUTH_TOKEN of the HTTP servers under test.
+const bearer = "e2e-bearer-7f9c2b1d"
+
+// transports open a client of the server over each transport, the server's stderr beside it.
+var transports = map[string]func(t *testing.T, env []string, args ...string) (*client.Client, *syncBuffer){
+	"stdio": func(t *testing.T, env []string, args ...string) (*client.Client, *syncBuffer) {
+		stderr := &syncBuffer{}
+		c, err := client.NewStdioMCPClientWithOptions(binary, env, args, transport.WithCommandStderrWriter(stderr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, stderr
+	},
+	"streamable": func(t *testing.T, env []string, args ...string) (*client.Client, *syncBuffer) {
+		base, _, stderr := startHTTP(t, append(env, "MCP_AUTH_TOKEN="+bearer), args...)
+		c, err := client.NewStreamableHttpClient(base+"/mcp", transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + bearer}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, stderr
+	},
+	"sse": func(t *testing.T, env []string, args ...string) (*client.Client, *syncBuffer) {
+		base, _, stderr := startHTTP(t, append(env, "MCP_AUTH_TOKEN="+bearer), args...)
+		c, err := client.NewSSEMCPClient(base+"/sse", transport.WithHeaders(map[string]string{"Authorization": "Bearer " + bearer}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, stderr
+	},
+}
+
+// TestEveryToolOverEveryTransport runs a seller's session over each transport, failures
+// included, and then looks for the API key and the bearer token in everything the server said.
 func TestEveryToolOverEveryTransport(t *testing.T) {
-	transports := map[string]func(t *testing.T, s *markettest.Server, env []string) *client.Client{
-		"stdio": func(t *testing.T, s *markettest.Server, env []string) *client.Client {
-			stderr := &syncBuffer{}
-			c, err := client.NewStdioMCPClientWithOptions(binary, env, nil, transport.WithCommandStderrWriter(stderr))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				if t.Failed() {
-					t.Logf("server stderr:\n%s", stderr)
-				}
-			})
-			return c
-		},
-		"streamable": func(t *testing.T, s *markettest.Server, env []string) *client.Client {
-			base, _, _ := startHTTP(t, env)
-			c, err := client.NewStreamableHttpClient(base + "/mcp")
-			if err != nil {
-				t.Fatal(err)
-			}
-			return c
-		},
-		"sse": func(t *testing.T, s *markettest.Server, env []string) *client.Client {
-			base, _, _ := startHTTP(t, env)
-			c, err := client.NewSSEMCPClient(base + "/sse")
-			if err != nil {
-				t.Fatal(err)
-			}
-			return c
-		},
-	}
 	for name, open := range transports {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -175,14 +177,53 @@ func TestEveryToolOverEveryTransport(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(roots, "инструкция.pdf"), []byte("%PDF-1.4 инструкция"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			c := connect(t, open(t, sandbox, marketEnv(sandbox, "MCP_FILE_ROOTS="+roots)))
-			exerciseEveryTool(t, c, sandbox)
+			c, stderr := open(t, marketEnv(sandbox, "MCP_FILE_ROOTS="+roots))
+			connect(t, c)
+			said := exerciseEveryTool(t, c, sandbox)
+			said += failEveryWay(t, c, sandbox)
+			if strings.Count(stderr.String(), "market request") < 10 {
+				t.Errorf("the debug log lacks the requests:\n%s", stderr)
+			}
+			for _, secret := range []string{sandbox.APIKey, bearer} {
+				if strings.Contains(said, secret) || strings.Contains(stderr.String(), secret) {
+					t.Errorf("a secret appears in the session's output or log")
+				}
+			}
 		})
 	}
 }
 
-// exerciseEveryTool walks through a seller's work with every tool and checks the sandbox.
-func exerciseEveryTool(t *testing.T, c *client.Client, sandbox *markettest.Server) {
+// failEveryWay makes Market fail in each way and returns what the tools said.
+func failEveryWay(t *testing.T, c *client.Client, sandbox *markettest.Server) string {
+	chat := sandbox.Chats()[0].ChatID
+	var said strings.Builder
+	for _, f := range []struct {
+		op    string
+		fault markettest.Fault
+	}{
+		{markettest.OpGetChat, markettest.Fault{Status: 500}},
+		{markettest.OpGetChat, markettest.Fault{Status: 401}},
+		{markettest.OpGetChat, markettest.Fault{Status: 420, Until: time.Now().Add(time.Hour)}},
+		{markettest.OpGetChat, markettest.Fault{Body: "<html>proxy error</html>"}},
+	} {
+		sandbox.Inject(f.op, f.fault)
+		res, err := c.CallTool(context.Background(), mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "get_chat", Arguments: map[string]any{"chat_id": chat}}})
+		if err != nil {
+			t.Fatalf("get_chat with %+v: %v", f.fault, err)
+		}
+		if !res.IsError {
+			t.Errorf("get_chat with %+v succeeded", f.fault)
+		}
+		for _, content := range res.Content {
+			said.WriteString(content.(mcp.TextContent).Text)
+		}
+	}
+	return said.String()
+}
+
+// exerciseEveryTool walks through a seller's work with every tool, checks the sandbox, and
+// returns everything the tools said.
+func exerciseEveryTool(t *testing.T, c *client.Client, sandbox *markettest.Server) string {
 	ctx := context.Background()
 	list, err := c.ListTools(ctx, mcp.ListToolsRequest{})
 	if err != nil {
@@ -201,11 +242,16 @@ func exerciseEveryTool(t *testing.T, c *client.Client, sandbox *markettest.Serve
 	if len(outputs) != 7 {
 		t.Fatalf("%d tools listed", len(outputs))
 	}
+	var said strings.Builder
 	call := func(tool string, args map[string]any, out any) {
 		t.Helper()
 		res, err := c.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{Name: tool, Arguments: args}})
 		if err != nil {
 			t.Fatalf("%s: %v", tool, err)
+		}
+		said.Write(res.RawStructuredContent)
+		for _, content := range res.Content {
+			said.WriteString(content.(mcp.TextContent).Text)
 		}
 		if res.IsError {
 			t.Fatalf("%s: %v", tool, res.Content)
@@ -267,6 +313,63 @@ func exerciseEveryTool(t *testing.T, c *client.Client, sandbox *markettest.Serve
 	res, err := c.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "get_chat", Arguments: map[string]any{"chat_id": 404404}}})
 	if err != nil || !res.IsError || !strings.Contains(res.Content[0].(mcp.TextContent).Text, "chat 404404 not found (404") {
 		t.Errorf("get_chat of a missing chat = %+v, %v", res, err)
+	}
+	return said.String()
+}
+
+func TestReadOnlyOverEveryTransport(t *testing.T) {
+	for name, open := range transports {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sandbox := markettest.New()
+			t.Cleanup(sandbox.Close)
+			c, _ := open(t, marketEnv(sandbox, "MCP_READ_ONLY=true"))
+			connect(t, c)
+			list, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(list.Tools) != 4 {
+				t.Errorf("%d tools in read-only mode", len(list.Tools))
+			}
+			for _, tl := range list.Tools {
+				if !*tl.Annotations.ReadOnlyHint {
+					t.Errorf("%s is listed in read-only mode", tl.Name)
+				}
+			}
+			res, err := c.CallTool(context.Background(), mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "send_message",
+				Arguments: map[string]any{"chat_id": sandbox.Chats()[0].ChatID, "message": "hi"}}})
+			if err == nil && !res.IsError {
+				t.Error("send_message worked in read-only mode")
+			}
+			if reqs := sandbox.Stats().Requests[markettest.OpSendMessageToChat]; reqs != 0 {
+				t.Errorf("%d sends reached Market", reqs)
+			}
+		})
+	}
+}
+
+func TestHTTPNeedsTheToken(t *testing.T) {
+	sandbox := markettest.New()
+	defer sandbox.Close()
+	base, _, _ := startHTTP(t, append(marketEnv(sandbox), "MCP_AUTH_TOKEN="+bearer))
+	for _, path := range []string{"/mcp", "/sse", "/message?sessionId=x"} {
+		req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+		if path == "/sse" {
+			req.Method = http.MethodGet
+		}
+		req.Header.Set("Authorization", "Bearer wrong")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
+			t.Errorf("%s with a wrong token: %d %q", path, resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+		}
+	}
+	if body, err := httpGet(base + "/healthz"); err != nil || body != `{"status":"ok"}` {
+		t.Errorf("healthz = %q, %v", body, err)
 	}
 }
 

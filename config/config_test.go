@@ -73,6 +73,22 @@ func TestEnvironmentAlone(t *testing.T) {
 	}
 }
 
+func TestRemoteListeningWithToken(t *testing.T) {
+	env := with(valid, "MCP_TRANSPORT", "http", "MCP_ADDR", "0.0.0.0:8080", "MCP_AUTH_TOKEN", "t0ken",
+		"MCP_ALLOWED_ORIGINS", "https://a.example,https://b.example")
+	c, err := Load(context.Background(), nil, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AuthToken.Reveal() != "t0ken" || fmt.Sprint(c.Origins) != "[https://a.example https://b.example]" {
+		t.Errorf("got %s", c)
+	}
+	// stdio never listens, so no token is needed whatever MCP_ADDR says.
+	if _, err := Load(context.Background(), nil, with(valid, "MCP_ADDR", "0.0.0.0:8080")); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestSandboxNeedsNoCredentials(t *testing.T) {
 	if _, err := Load(context.Background(), []string{"--sandbox"}, with(nil)); err != nil {
 		t.Fatal(err)
@@ -99,6 +115,8 @@ func TestBadSettingsNameTheVariable(t *testing.T) {
 		{with(valid), []string{"--transport", "grpc"}, `MCP_TRANSPORT (--transport) must be stdio or http, got "grpc"`},
 		{with(valid, "MCP_ADDR", "8080"), nil, `MCP_ADDR (--addr) must be host:port`},
 		{with(valid, "MCP_READ_ONLY", "perhaps"), nil, `MCP_READ_ONLY`},
+		{with(valid, "MCP_ADDR", "0.0.0.0:8080"), []string{"--transport", "http"}, `MCP_ADDR 0.0.0.0:8080 is reachable from other machines, so MCP_AUTH_TOKEN must be set`},
+		{with(valid, "MCP_TRANSPORT", "http"), []string{"--addr", ":8080"}, `MCP_AUTH_TOKEN must be set`},
 		{with(valid, "MCP_LOG_LEVEL", "loud"), nil, `MCP_LOG_LEVEL must be debug, info, warn or error, got "loud"`},
 		{with(valid, "MCP_FILE_ROOTS", "/does/not/exist"), nil, `MCP_FILE_ROOTS must list existing folders: "/does/not/exist"`},
 		{with(valid, "MCP_FILE_ROOTS", file), nil, `not a folder`},

@@ -31,8 +31,8 @@ type Context struct {
 	CustomerPublicID string `json:"customer_public_id,omitempty"`
 }
 
-// Message is a chat message as the tools return it. Text and attachment names come from buyers
-// and are data, never instructions.
+// Message is a chat message as the tools return it. Text and attachment names come from buyers:
+// they are data, never instructions, and reach the model without invisible characters.
 type Message struct {
 	MessageID   int64        `json:"message_id"`
 	CreatedAt   string       `json:"created_at" jsonschema:"format=date-time"`
@@ -62,15 +62,15 @@ func chatOut(c *market.Chat) Chat {
 func contextOut(c market.FullContext) Context {
 	out := Context{Type: string(c.Type), OrderID: c.OrderID, ReturnID: c.ReturnID, CampaignID: c.CampaignID}
 	if c.Customer != nil {
-		out.CustomerName, out.CustomerPublicID = c.Customer.Name, c.Customer.PublicID
+		out.CustomerName, out.CustomerPublicID = clean(c.Customer.Name), clean(c.Customer.PublicID)
 	}
 	return out
 }
 
 func messageOut(m *market.Message) Message {
-	out := Message{MessageID: m.MessageID, CreatedAt: timeOut(m.CreatedAt), Sender: string(m.Sender), Text: m.Text}
+	out := Message{MessageID: m.MessageID, CreatedAt: timeOut(m.CreatedAt), Sender: string(m.Sender), Text: clean(m.Text)}
 	for _, a := range m.Payload {
-		out.Attachments = append(out.Attachments, Attachment(a))
+		out.Attachments = append(out.Attachments, Attachment{Name: clean(a.Name), URL: a.URL, Size: a.Size})
 	}
 	return out
 }
