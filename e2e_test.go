@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,6 +24,7 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/yandex-market-mcp/market-chat-mcp/market"
 	"github.com/yandex-market-mcp/market-chat-mcp/market/markettest"
 	"github.com/yandex-market-mcp/market-chat-mcp/schema"
 	"github.com/yandex-market-mcp/market-chat-mcp/tools"
@@ -203,10 +205,11 @@ func failEveryWay(t *testing.T, c *client.Client, sandbox *markettest.Server) st
 	}{
 		{markettest.OpGetChat, markettest.Fault{Status: 500}},
 		{markettest.OpGetChat, markettest.Fault{Status: 401}},
-		{markettest.OpGetChat, markettest.Fault{Status: 420, Until: time.Now().Add(time.Hour)}},
 		{markettest.OpGetChat, markettest.Fault{Body: "<html>proxy error</html>"}},
+		{markettest.OpGetChat, markettest.Fault{Status: 420, Until: time.Now().Add(time.Hour)}}, // last: it spends the budget
 	} {
-		sandbox.Inject(f.op, f.fault)
+		// Reads are retried, so a fault must outlast every attempt to reach the tool.
+		sandbox.Inject(f.op, slices.Repeat([]markettest.Fault{f.fault}, market.DefaultMaxAttempts)...)
 		res, err := c.CallTool(context.Background(), mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "get_chat", Arguments: map[string]any{"chat_id": chat}}})
 		if err != nil {
 			t.Fatalf("get_chat with %+v: %v", f.fault, err)

@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/mark3labs/mcp-go/server"
 
@@ -72,12 +73,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // serve connects to Market (or the sandbox) and serves MCP until ctx ends or stdin closes.
 func serve(ctx context.Context, cfg *config.Config, stdin io.Reader, stdout io.Writer, logger *slog.Logger) error {
 	opts := market.Options{
-		BaseURL:    string(cfg.BaseURL),
-		APIKey:     cfg.APIKey.Reveal(),
-		OAuthToken: cfg.OAuthToken.Reveal(),
-		BusinessID: int64(cfg.BusinessID),
-		Logger:     logger,
-		UserAgent:  name + "/" + versionString(),
+		BaseURL:     string(cfg.BaseURL),
+		APIKey:      cfg.APIKey.Reveal(),
+		OAuthToken:  cfg.OAuthToken.Reveal(),
+		BusinessID:  int64(cfg.BusinessID),
+		MaxWait:     time.Duration(cfg.MaxWait),
+		MaxParallel: int(cfg.Parallel),
+		Logger:      logger,
+		UserAgent:   name + "/" + versionString(),
 	}
 	if cfg.Sandbox {
 		sandbox := markettest.New(markettest.WithoutRequestLog()) // a long session must not pile up requests

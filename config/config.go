@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/sethvargo/go-envconfig"
 )
@@ -37,6 +38,8 @@ type Config struct {
 	OAuthToken Secret     `env:"YANDEX_MARKET_OAUTH_TOKEN" help:"deprecated alternative to the Api-Key: an OAuth token, sent as Authorization: Bearer"`
 	BusinessID BusinessID `env:"YANDEX_MARKET_BUSINESS_ID" help:"the cabinet (business) id the key belongs to"`
 	BaseURL    BaseURL    `env:"YANDEX_MARKET_BASE_URL, default=https://api.partner.market.yandex.ru" help:"Partner API address; any http or https URL"`
+	MaxWait    Duration   `env:"YANDEX_MARKET_MAX_WAIT, default=30s" help:"longest wait for a spent hourly budget before a call gives up, e.g. 30s or 2m"`
+	Parallel   Parallel   `env:"YANDEX_MARKET_MAX_PARALLEL, default=4" help:"requests in flight to the Partner API at most (the API allows 4 per business)"`
 	Transport  string     `env:"MCP_TRANSPORT, default=stdio" flag:"transport" help:"stdio, or http (Streamable HTTP at /mcp and HTTP+SSE at /sse); sse is the same as http"`
 	Addr       string     `env:"MCP_ADDR, default=127.0.0.1:8080" flag:"addr" help:"HTTP listen address"`
 	AuthToken  Secret     `env:"MCP_AUTH_TOKEN" help:"bearer token that HTTP clients must present; required to listen beyond loopback"`
@@ -104,6 +107,35 @@ func (l LogLevel) Level() slog.Level { return slog.Level(l) }
 
 // String names the level.
 func (l LogLevel) String() string { return slog.Level(l).String() }
+
+// Duration is a non-negative duration such as 30s or 2m.
+type Duration time.Duration
+
+// EnvDecode parses a duration.
+func (d *Duration) EnvDecode(val string) error {
+	v, err := time.ParseDuration(val)
+	if err != nil || v < 0 {
+		return fmt.Errorf("must be a duration such as 30s or 2m, got %q", val)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// String formats the duration.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// Parallel is a number of requests in flight: 1 to 4, the API's limit per business.
+type Parallel int
+
+// EnvDecode parses the number.
+func (p *Parallel) EnvDecode(val string) error {
+	n, err := strconv.Atoi(val)
+	if err != nil || n < 1 || n > 4 {
+		return fmt.Errorf("must be a whole number from 1 to 4 (the API allows 4 requests in flight per business), got %q", val)
+	}
+	*p = Parallel(n)
+	return nil
+}
 
 // BaseURL is an absolute http or https URL.
 type BaseURL string

@@ -41,7 +41,7 @@ func TestLoadDefaults(t *testing.T) {
 	if c.BaseURL != "https://api.partner.market.yandex.ru" || c.Transport != TransportStdio || c.Addr != "127.0.0.1:8080" {
 		t.Errorf("defaults = %q %q %q", c.BaseURL, c.Transport, c.Addr)
 	}
-	if c.ReadOnly || c.Sandbox || len(c.FileRoots) != 0 || c.LogLevel.String() != "INFO" {
+	if c.ReadOnly || c.Sandbox || len(c.FileRoots) != 0 || c.LogLevel.String() != "INFO" || c.MaxWait.String() != "30s" || c.Parallel != 4 {
 		t.Errorf("unexpected defaults: %s", c)
 	}
 }
@@ -117,6 +117,8 @@ func TestBadSettingsNameTheVariable(t *testing.T) {
 		{with(valid, "MCP_READ_ONLY", "perhaps"), nil, `MCP_READ_ONLY`},
 		{with(valid, "MCP_ADDR", "0.0.0.0:8080"), []string{"--transport", "http"}, `MCP_ADDR 0.0.0.0:8080 is reachable from other machines, so MCP_AUTH_TOKEN must be set`},
 		{with(valid, "MCP_TRANSPORT", "http"), []string{"--addr", ":8080"}, `MCP_AUTH_TOKEN must be set`},
+		{with(valid, "YANDEX_MARKET_MAX_WAIT", "soon"), nil, `YANDEX_MARKET_MAX_WAIT must be a duration such as 30s or 2m, got "soon"`},
+		{with(valid, "YANDEX_MARKET_MAX_PARALLEL", "8"), nil, `YANDEX_MARKET_MAX_PARALLEL must be a whole number from 1 to 4`},
 		{with(valid, "MCP_LOG_LEVEL", "loud"), nil, `MCP_LOG_LEVEL must be debug, info, warn or error, got "loud"`},
 		{with(valid, "MCP_FILE_ROOTS", "/does/not/exist"), nil, `MCP_FILE_ROOTS must list existing folders: "/does/not/exist"`},
 		{with(valid, "MCP_FILE_ROOTS", file), nil, `not a folder`},

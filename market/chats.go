@@ -124,7 +124,7 @@ func (r *createdChat) check() error {
 	return nil
 }
 
-// SendMessage sends text to a chat on behalf of the seller.
+// SendMessage sends text to a chat on behalf of the seller, once (see the Client's doc).
 //
 // API docs: https://yandex.ru/dev/market/partner-api/doc/en/reference/chats/sendMessageToChat
 func (c *Client) SendMessage(ctx context.Context, chatID int64, text string) error {
@@ -137,10 +137,11 @@ func (c *Client) SendMessage(ctx context.Context, chatID int64, text string) err
 	if err != nil {
 		return err
 	}
-	return c.do(ctx, req, nil)
+	want := strings.TrimSpace(text)
+	return c.send(ctx, req, chatID, func(m *Message) bool { return strings.TrimSpace(m.Text) == want })
 }
 
-// SendFile sends a file of at most MaxFileSize bytes to a chat on behalf of the seller.
+// SendFile sends a file of at most MaxFileSize bytes to a chat on behalf of the seller, once.
 //
 // API docs: https://yandex.ru/dev/market/partner-api/doc/en/reference/chats/sendFileToChat
 func (c *Client) SendFile(ctx context.Context, chatID int64, f File) error {
@@ -151,7 +152,15 @@ func (c *Client) SendFile(ctx context.Context, chatID int64, f File) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", OpSendFile.Name, err)
 	}
-	return c.do(ctx, &request{op: OpSendFile, query: chatQuery(chatID), body: body, contentType: contentType}, nil)
+	req := &request{op: OpSendFile, query: chatQuery(chatID), body: body, contentType: contentType}
+	return c.send(ctx, req, chatID, func(m *Message) bool {
+		for _, a := range m.Payload {
+			if a.Name == f.Name && a.Size == int64(len(f.Data)) {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // multipartFile encodes f as the form the API expects: one part named "file" that keeps the

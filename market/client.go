@@ -8,6 +8,7 @@ package market
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -17,10 +18,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/cenkalti/backoff/v4"
 )
 
 // DefaultBaseURL is the Partner API's address.
@@ -53,9 +58,22 @@ type Options struct {
 	Logger *slog.Logger
 	// UserAgent is sent as the User-Agent header.
 	UserAgent string
+	// MaxParallel bounds the requests in flight; it defaults to DefaultMaxParallel, the API's limit.
+	MaxParallel int
+	// MaxWait bounds how long a call waits for a spent budget; it defaults to DefaultMaxWait.
+	// A longer wait ends at once with a *RateLimitError.
+	MaxWait time.Duration
+	// MaxAttempts bounds the exchanges of one call; it defaults to DefaultMaxAttempts, and 1
+	// turns retries off.
+	MaxAttempts int
 }
 
 // Client calls the chat operations of one business. It is safe for concurrent use.
+//
+// It keeps to the API's limits: at most MaxParallel requests in flight, and per operation no
+// more requests than the hourly budget has left (see budget); a 420 answer waits for the limit
+// and tries again. Reads are retried after server failures, timeouts and broken connections.
+// Sends are never blindly repeated: see Client.send.
 type Client struct {
 	base       string // BaseURL + /v2/businesses/{id}
 	authHeader string
@@ -63,7 +81,15 @@ type Client struct {
 	userAgent  string
 	http       *http.Client
 	timeout    time.Duration
+	maxWait    time.Duration
+	attempts   int
 	log        *slog.Logger
+
+	gate    gate
+	budgets map[string]*budget // by operation name
+	chats   chatQueues
+	skew    atomic.Int64 // the API's clock minus ours, in nanoseconds, from the Date header
+	skewSet atomic.Bool
 }
 
 // New checks the options and returns a client. It does no network I/O.
@@ -82,8 +108,15 @@ func New(o Options) (*Client, error) {
 		base:      strings.TrimRight(o.BaseURL, "/") + "/v2/businesses/" + strconv.FormatInt(o.BusinessID, 10),
 		userAgent: o.UserAgent,
 		http:      o.HTTPClient,
-		timeout:   o.Timeout,
-		log:       o.Logger,
+		timeout:   cmp.Or(o.Timeout, DefaultTimeout),
+		maxWait:   cmp.Or(o.MaxWait, DefaultMaxWait),
+		attempts:  cmp.Or(o.MaxAttempts, DefaultMaxAttempts),
+		log:       cmp.Or(o.Logger, slog.Default()),
+		gate:      make(gate, cmp.Or(o.MaxParallel, DefaultMaxParallel)),
+		budgets:   make(map[string]*budget, len(Operations)),
+	}
+	for _, op := range Operations {
+		c.budgets[op.Name] = newBudget(op)
 	}
 	switch {
 	case o.APIKey != "" && o.OAuthToken != "":
@@ -97,12 +130,6 @@ func New(o Options) (*Client, error) {
 	}
 	if c.http == nil {
 		c.http = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
-	}
-	if c.timeout <= 0 {
-		c.timeout = DefaultTimeout
-	}
-	if c.log == nil {
-		c.log = slog.Default()
 	}
 	return c, nil
 }
@@ -134,13 +161,44 @@ type envelope struct {
 	} `json:"errors"`
 }
 
-// do sends req and decodes the answer's result into out (which may be nil).
+// do sends req, trying again as far as its operation allows (see retryable), and decodes the
+// answer's result into out, which may be nil. All attempts share one trace id.
 func (c *Client) do(ctx context.Context, req *request, out any) error {
 	traceID := newTraceID()
-	resp, err := c.exchange(ctx, req, traceID)
-	if err != nil {
+	pause := newBackOff()
+	for attempt := 1; ; attempt++ {
+		err := c.attempt(ctx, req, traceID, attempt, out)
+		if err == nil || attempt == c.attempts || ctx.Err() != nil || !c.retryable(ctx, req.op, err) {
+			return err
+		}
+		d := pause.NextBackOff()
+		if d == backoff.Stop {
+			return err
+		}
+		c.log.DebugContext(ctx, "market request will be retried", "op", req.op.Name, "attempt", attempt, "after", d, "trace_id", traceID, "error", err)
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// attempt makes one exchange once the operation's budget and the parallel limit admit it.
+func (c *Client) attempt(ctx context.Context, req *request, traceID string, attempt int, out any) error {
+	b := c.budgets[req.op.Name]
+	if err := b.admit(ctx, c.maxWait); err != nil {
 		return err
 	}
+	if err := c.gate.enter(ctx); err != nil {
+		b.done(0, nil)
+		return err
+	}
+	resp, err := c.exchange(ctx, req, traceID, attempt)
+	c.gate.leave()
+	if err != nil {
+		b.done(0, nil)
+		return err
+	}
+	b.done(resp.status, resp.header)
 	return decodeResult(req.op, resp, traceID, out)
 }
 
@@ -152,7 +210,7 @@ type response struct {
 }
 
 // exchange performs one HTTP exchange within the per-request timeout and reads the body.
-func (c *Client) exchange(ctx context.Context, req *request, traceID string) (*response, error) {
+func (c *Client) exchange(ctx context.Context, req *request, traceID string, attempt int) (*response, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 
@@ -164,6 +222,9 @@ func (c *Client) exchange(ctx context.Context, req *request, traceID string) (*r
 	if req.body != nil {
 		body = bytes.NewReader(req.body)
 	}
+	// Once a connection is had, the request may reach the API whatever happens next.
+	var sent atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { sent.Store(true) }})
 	hr, err := http.NewRequestWithContext(ctx, req.op.Method, target, body)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", req.op.Name, err)
@@ -179,10 +240,21 @@ func (c *Client) exchange(ctx context.Context, req *request, traceID string) (*r
 	}
 
 	start := time.Now()
+	log := func(status int, hdr http.Header, err error) {
+		attrs := []any{"op", req.op.Name, "status", status, "duration", time.Since(start), "attempt", attempt, "trace_id", traceID}
+		if hdr != nil {
+			attrs = append(attrs, "remaining", hdr.Get("X-RateLimit-Resource-Remaining"))
+		}
+		if err != nil {
+			attrs = append(attrs, "error", err)
+		}
+		c.log.DebugContext(ctx, "market request", attrs...)
+	}
 	hresp, err := c.http.Do(hr)
 	if err != nil {
-		c.log.DebugContext(ctx, "market request failed", "op", req.op.Name, "duration", time.Since(start), "trace_id", traceID, "error", err)
-		return nil, fmt.Errorf("%s (trace %s): %w", req.op.Name, traceID, unwrapURLError(err))
+		err = &NetworkError{Op: req.op.Name, TraceID: traceID, Sent: sent.Load(), Err: unwrapURLError(err)}
+		log(0, nil, err)
+		return nil, err
 	}
 	defer hresp.Body.Close()
 	limit := int64(maxResultBody)
@@ -190,12 +262,23 @@ func (c *Client) exchange(ctx context.Context, req *request, traceID string) (*r
 		limit = maxErrorBody
 	}
 	data, err := io.ReadAll(io.LimitReader(hresp.Body, limit))
-	c.log.DebugContext(ctx, "market request", "op", req.op.Name, "status", hresp.StatusCode,
-		"duration", time.Since(start), "remaining", hresp.Header.Get("X-RateLimit-Resource-Remaining"), "trace_id", traceID)
 	if err != nil {
-		return nil, fmt.Errorf("%s (trace %s): reading the answer: %w", req.op.Name, traceID, unwrapURLError(err))
+		err = &NetworkError{Op: req.op.Name, TraceID: traceID, Sent: true, Err: fmt.Errorf("reading the answer: %w", err)}
 	}
+	log(hresp.StatusCode, hresp.Header, err)
+	if err != nil {
+		return nil, err
+	}
+	c.learnClock(hresp.Header, start)
 	return &response{status: hresp.StatusCode, header: hresp.Header, body: data}, nil
+}
+
+// learnClock keeps the difference between the API's clock and ours, from an answer's Date.
+func (c *Client) learnClock(h http.Header, sent time.Time) {
+	if date, err := http.ParseTime(h.Get("Date")); err == nil {
+		c.skew.Store(int64(date.Sub(sent)))
+		c.skewSet.Store(true)
+	}
 }
 
 // decodeResult turns an answer into out or into a typed error.

@@ -26,14 +26,17 @@ func newServer(t *testing.T, opts ...markettest.Option) *markettest.Server {
 	return s
 }
 
-// newClient returns a client of s with s's Api-Key, after edits change the options.
+// newClient returns a client of s with s's Api-Key, after edits change the options. It makes
+// one exchange per call, so that a test sees the answer its call caused; withRetries restores
+// the default.
 func newClient(t *testing.T, s *markettest.Server, edits ...func(*market.Options)) *market.Client {
 	t.Helper()
 	o := market.Options{
-		BaseURL:    s.URL,
-		APIKey:     s.APIKey,
-		BusinessID: s.BusinessID,
-		Logger:     slog.New(slog.DiscardHandler),
+		BaseURL:     s.URL,
+		APIKey:      s.APIKey,
+		BusinessID:  s.BusinessID,
+		Logger:      slog.New(slog.DiscardHandler),
+		MaxAttempts: 1,
 	}
 	for _, edit := range edits {
 		edit(&o)
@@ -44,6 +47,9 @@ func newClient(t *testing.T, s *markettest.Server, edits ...func(*market.Options
 	}
 	return c
 }
+
+// withRetries gives a client the default retries.
+func withRetries(o *market.Options) { o.MaxAttempts = 0 }
 
 // withOAuth makes a client authenticate with an OAuth token instead of the Api-Key.
 func withOAuth(token string) func(*market.Options) {

@@ -42,13 +42,16 @@ type RateLimitError struct {
 	Limit   int       // the window's budget, when known
 	Message string    // the API's message, when the API answered
 	TraceID string
+	// Local is true when the client knew the budget spent and did not ask the API: waiting
+	// until Until would take longer than the caller allows.
+	Local bool
 }
 
 func (e *RateLimitError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: rate limit reached", e.Op)
 	if !e.Until.IsZero() {
-		fmt.Fprintf(&b, " until %s", e.Until.UTC().Format(time.RFC3339))
+		fmt.Fprintf(&b, "; it resets in %s, at %s", time.Until(e.Until).Round(time.Second), e.Until.UTC().Format(time.RFC3339))
 	}
 	if e.Message != "" {
 		b.WriteString(": " + e.Message)
@@ -75,3 +78,35 @@ func (e *ResponseError) Unwrap() error { return e.Err }
 
 // statusEnhanceYourCalm is what the Partner API answers when a limit is reached.
 const statusEnhanceYourCalm = 420
+
+// NetworkError is an attempt that got no answer: no connection could be made, it broke, or the
+// answer took longer than the timeout.
+type NetworkError struct {
+	Op      string
+	TraceID string
+	// Sent is true when the request may have reached the API: a connection had been made.
+	Sent bool
+	Err  error
+}
+
+func (e *NetworkError) Error() string {
+	return fmt.Sprintf("%s (trace %s): %v", e.Op, e.TraceID, e.Err)
+}
+
+func (e *NetworkError) Unwrap() error { return e.Err }
+
+// UnconfirmedError is a send that failed in a way that leaves open whether the buyer got it, and
+// whose chat history could not be read to tell. The caller should read the history before
+// sending again.
+type UnconfirmedError struct {
+	Op     string
+	ChatID int64
+	Err    error // why the send failed
+	Check  error // why the history could not tell
+}
+
+func (e *UnconfirmedError) Error() string {
+	return fmt.Sprintf("%s to chat %d is unconfirmed: %v; reading the chat's history failed too: %v", e.Op, e.ChatID, e.Err, e.Check)
+}
+
+func (e *UnconfirmedError) Unwrap() error { return e.Err }

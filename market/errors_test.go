@@ -77,8 +77,9 @@ func wantError(t *testing.T, err, want error, traceID string) {
 // wantUntyped checks that err is an error that is none of the client's typed errors.
 func wantUntyped(t *testing.T, err error) {
 	t.Helper()
-	if err == nil || typedErrors(err) != 0 {
-		t.Errorf("err = %v (%T), want an error that is none of the typed API errors", err, err)
+	var ne *market.NetworkError
+	if err == nil || typedErrors(err) != 0 || !errors.As(err, &ne) || ne.Op == "" || ne.TraceID == "" {
+		t.Errorf("err = %v (%T), want a *NetworkError and none of the typed API errors", err, err)
 	}
 }
 
@@ -107,8 +108,9 @@ func callCreateChat(about market.ChatContext) func(context.Context, *market.Clie
 
 func TestErrors(t *testing.T) {
 	const business = markettest.DefaultBusinessID
-	clock := time.Date(2026, time.November, 25, 12, 0, 0, 0, time.UTC)
-	until := time.Date(2026, time.November, 25, 13, 0, 0, 0, time.UTC)
+	// Windows are an hour ahead of now, as the client weighs waits by its own clock.
+	clock := time.Now().UTC().Truncate(time.Second)
+	until := clock.Add(time.Hour)
 	const errorPage = "\r\n<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>\n"
 	tests := []struct {
 		name      string
@@ -119,6 +121,7 @@ func TestErrors(t *testing.T) {
 		call      func(context.Context, *market.Client) error
 		want      error
 		temporary bool
+		local     bool // answered by the client alone: no request, no trace id
 	}{
 		{
 			name: "400 limit over the maximum",
@@ -174,8 +177,9 @@ func TestErrors(t *testing.T) {
 				_, err := c.GetChats(ctx, market.ChatsFilter{}, market.Page{})
 				return err
 			},
-			want: &market.RateLimitError{Op: "getChats", Until: clock.Add(time.Hour), Limit: 1,
-				Message: "Hit rate limit of '1' requests per '1 hour' for resource '/v2/businesses/{businessId}/chats' for businessId 7654321"},
+			// The first answer said the budget was spent: the client answers without asking.
+			want:  &market.RateLimitError{Op: "getChats", Until: clock.Add(time.Hour), Limit: 1, Local: true},
+			local: true,
 		},
 		{
 			name:   "420 parallel requests",
@@ -195,11 +199,9 @@ func TestErrors(t *testing.T) {
 		},
 		{
 			name:   "503",
-			inject: markettest.OpSendFileToChat, fault: markettest.Fault{Status: 503},
-			call: func(ctx context.Context, c *market.Client) error {
-				return c.SendFile(ctx, 1, market.File{Name: "a.txt", Data: []byte("a")})
-			},
-			want: &market.APIError{Op: "sendFileToChat", Status: 503, Code: "INTERNAL_ERROR",
+			inject: markettest.OpGetChats, fault: markettest.Fault{Status: 503},
+			call: callGetChats(market.Page{}),
+			want: &market.APIError{Op: "getChats", Status: 503, Code: "INTERNAL_ERROR",
 				Message: "Service temporarily unavailable. Please, try again later"},
 			temporary: true,
 		},
@@ -229,7 +231,14 @@ func TestErrors(t *testing.T) {
 				s.Inject(tt.inject, tt.fault)
 			}
 			err := tt.call(t.Context(), c)
-			wantError(t, err, tt.want, traceID(t, lastRequest(t, s).Header))
+			trace := traceID(t, lastRequest(t, s).Header)
+			if tt.local {
+				trace = ""
+				if n := len(s.Requests()); n != 1 {
+					t.Errorf("%d requests, want only the one that spent the budget", n)
+				}
+			}
+			wantError(t, err, tt.want, trace)
 			var apiErr *market.APIError
 			if errors.As(err, &apiErr) && apiErr.Temporary() != tt.temporary {
 				t.Errorf("Temporary() = %v, want %v", apiErr.Temporary(), tt.temporary)

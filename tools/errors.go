@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/yandex-market-mcp/market-chat-mcp/market"
@@ -37,28 +36,32 @@ func sentence(err error) string {
 		subject = se.subject
 	}
 	var (
+		un   *market.UnconfirmedError
 		rl   *market.RateLimitError
 		api  *market.APIError
 		resp *market.ResponseError
-		ne   net.Error
+		ne   *market.NetworkError
 	)
 	switch {
+	case errors.As(err, &un):
+		return fmt.Sprintf("Market did not confirm the send to chat %d (%v) and the chat's history could not be read to check (%v): "+
+			"the buyer may or may not have it, so read the chat with get_history before sending again.", un.ChatID, un.Err, un.Check)
 	case errors.As(err, &rl):
 		if rl.Until.IsZero() {
-			return fmt.Sprintf("Market is limiting parallel requests (%s); try again in a few seconds.", rl.Op)
+			return fmt.Sprintf("Market is refusing parallel requests for %s; try again in a few seconds.", rl.Op)
 		}
-		return fmt.Sprintf("Market's hourly limit for %s is used up until %s (in %s); try again after that.",
-			rl.Op, rl.Until.UTC().Format("15:04:05 MST"), time.Until(rl.Until).Round(time.Second))
+		return fmt.Sprintf("Market's hourly limit for %s is used up: it resets in %s, at %s; try again after that.",
+			rl.Op, time.Until(rl.Until).Round(time.Second), rl.Until.UTC().Format("15:04:05 MST"))
 	case errors.As(err, &api):
 		return apiSentence(api, subject)
 	case errors.As(err, &resp):
 		return fmt.Sprintf("Market's answer to %s could not be read (%v); try again, and give Market support trace id %s if it persists.", resp.Op, resp.Err, resp.TraceID)
 	case errors.Is(err, context.Canceled):
 		return "The call was cancelled before Market answered."
+	case errors.As(err, &ne):
+		return fmt.Sprintf("Market did not answer %s (%v); check the network and YANDEX_MARKET_BASE_URL, then try again. Trace id for Market support: %s.", ne.Op, ne.Err, ne.TraceID)
 	case errors.Is(err, context.DeadlineExceeded):
 		return "Market did not answer in time; try again."
-	case errors.As(err, &ne):
-		return fmt.Sprintf("Could not reach Market (%v); check the network and YANDEX_MARKET_BASE_URL, then try again.", ne)
 	}
 	return err.Error()
 }

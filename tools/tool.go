@@ -9,7 +9,10 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -105,7 +108,7 @@ func (t *Tool[In, Out]) Handler(env *Env) server.ToolHandlerFunc {
 		if err := in.Decode(args, &v); err != nil {
 			return mcp.NewToolResultError("Invalid arguments for " + t.Name + ": " + err.Error()), nil
 		}
-		out, err := t.Call(ctx, env, v)
+		out, err := t.Call(reportWaits(ctx, req), env, v)
 		if err != nil {
 			return mcp.NewToolResultError(sentence(err)), nil
 		}
@@ -115,6 +118,25 @@ func (t *Tool[In, Out]) Handler(env *Env) server.ToolHandlerFunc {
 		}
 		return mcp.NewToolResultStructured(out, string(text)), nil
 	}
+}
+
+// reportWaits makes the calls under ctx tell the client, by progress notifications, when they
+// wait for one of Market's limits, if the client asked for progress.
+func reportWaits(ctx context.Context, req mcp.CallToolRequest) context.Context {
+	srv := server.ServerFromContext(ctx)
+	if req.Params.Meta == nil || req.Params.Meta.ProgressToken == nil || srv == nil {
+		return ctx
+	}
+	token := req.Params.Meta.ProgressToken
+	var progress atomic.Int64
+	return market.WithWaitNotifier(ctx, func(w market.Wait) {
+		_ = srv.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
+			"progressToken": token,
+			"progress":      progress.Add(1),
+			"message": fmt.Sprintf("Waiting for Market's limit on %s to reset at %s (in %s)",
+				w.Op, w.Until.UTC().Format("15:04:05 MST"), time.Until(w.Until).Round(time.Second)),
+		})
+	})
 }
 
 func (t *Tool[In, Out]) mustSchemas() (in, out *schema.Schema) {

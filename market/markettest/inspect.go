@@ -37,6 +37,15 @@ type Stats struct {
 	// including requests that were then refused for exceeding the parallel limit.
 	InFlight    int
 	MaxInFlight int
+	// Usage tells, per operation, how much of the budget of the windows that have ended was spent.
+	Usage map[string]Usage
+}
+
+// Usage sums up the budget windows of one operation that have ended.
+type Usage struct {
+	Windows int // windows that have ended
+	Budget  int // their budgets, summed
+	Used    int // the requests charged to them
 }
 
 // RateLimited is the number of 420 answers the limits sent.

@@ -33,6 +33,7 @@ type budget struct {
 	limit int // constant
 	used  int
 	until time.Time // end of the current window; zero before the first request
+	past  Usage     // the windows that have ended
 }
 
 // rateHeaders are the X-RateLimit-Resource-* values of an answer.
@@ -127,6 +128,11 @@ func (l *limiter) settle(op *operation, reserved time.Time, status int, now time
 func (l *limiter) current(op string, now time.Time) *budget {
 	b := l.budgets[op]
 	if !now.Before(b.until) {
+		if !b.until.IsZero() {
+			b.past.Windows++
+			b.past.Used += b.used
+			b.past.Budget += b.limit
+		}
 		b.used = 0
 		// Whole seconds, so that the Until header, which has no fractions, is exact.
 		b.until = now.Add(l.window + time.Second - 1).Truncate(time.Second)
@@ -177,4 +183,8 @@ func (l *limiter) stats(s *Stats) {
 	defer l.mu.Unlock()
 	s.InFlight, s.MaxInFlight = l.inFlight, l.maxInFlight
 	s.ParallelLimited, s.BudgetLimited = l.parallelLimited, l.budgetLimited
+	s.Usage = make(map[string]Usage, len(l.budgets))
+	for op, b := range l.budgets {
+		s.Usage[op] = b.past
+	}
 }
