@@ -1,0 +1,178 @@
+package interop
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// tsSummary is what client.mjs prints.
+type tsSummary struct {
+	SDKVersion string               `json:"sdkVersion"`
+	Node       string               `json:"node"`
+	Transports map[string]tsSession `json:"transports"`
+	WrongToken map[string]struct {
+		Refused bool   `json:"refused"`
+		Status  int    `json:"status"`
+		Error   string `json:"error"`
+	} `json:"wrongToken"`
+}
+
+// tsSession is one transport's session: every tool called once or more.
+type tsSession struct {
+	Error  string `json:"error"`
+	Server struct {
+		Name string `json:"name"`
+	} `json:"server"`
+	Tools []string `json:"tools"`
+	Calls []struct {
+		Tool         string          `json:"tool"`
+		Args         json.RawMessage `json:"args"`
+		Error        string          `json:"error"`
+		IsError      bool            `json:"isError"`
+		Text         string          `json:"text"`
+		Structured   bool            `json:"structured"`
+		SDKValidated bool            `json:"sdkValidated"`
+		SchemaErrors []string        `json:"schemaErrors"`
+		TextMatches  bool            `json:"textMatches"`
+	} `json:"calls"`
+	MessageMatches bool `json:"messageMatches"`
+	SentSeen       bool `json:"sentSeen"`
+	CreatedChat    *struct {
+		OrderID        int64 `json:"orderId"`
+		ChatID         int64 `json:"chatId"`
+		ExistingChatID int64 `json:"existingChatId"`
+	} `json:"createdChat"`
+	EmptyMessage struct {
+		IsError bool   `json:"isError"`
+		Text    string `json:"text"`
+	} `json:"emptyMessage"`
+	AjvRejectsBadOutput bool `json:"ajvRejectsBadOutput"`
+}
+
+var allTools = []string{"create_chat", "get_chat", "get_history", "get_message", "list_chats", "send_file", "send_message"}
+
+// TestTypeScriptClient runs a seller's session through the TypeScript SDK's Client over stdio,
+// Streamable HTTP and HTTP+SSE (see client.mjs), and a Client with a wrong token.
+func TestTypeScriptClient(t *testing.T) {
+	tools := need(t)
+	const token = "interop-ts-5b27c4e9"
+	base := startHTTP(t, "MCP_AUTH_TOKEN="+token)
+
+	// client.mjs imports the SDK by name, which Node resolves from a node_modules beside the script.
+	dir := t.TempDir()
+	script, err := os.ReadFile("client.mjs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "client.mjs"), script, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(tools.dir, "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tools.node(), "client.mjs")
+	cmd.Dir = dir
+	// The stdio server is node's child and shares its stderr; do not wait on it past node's end.
+	cmd.WaitDelay = 10 * time.Second
+	cmd.Env = serverEnv("INTEROP_BINARY="+binary, "INTEROP_BASE_URL="+base, "INTEROP_TOKEN="+token)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("node client.mjs: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	var sum tsSummary
+	if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
+		t.Fatalf("client.mjs printed no summary: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("client.mjs summary:\n%s\nits stderr (with the stdio server's log):\n%s", stdout.String(), stderr.String())
+		}
+	})
+	if want := pinned(t, "@modelcontextprotocol/sdk"); sum.SDKVersion != want {
+		t.Errorf("the SDK is %s, package.json pins %s", sum.SDKVersion, want)
+	}
+	if !strings.HasPrefix(sum.Node, "v22.") {
+		t.Errorf("client.mjs ran on Node %s, want 22", sum.Node)
+	}
+
+	namesMessage := regexp.MustCompile(`\bmessage\b`)
+	for _, name := range []string{"stdio", "streamable", "sse"} {
+		t.Run(name, func(t *testing.T) {
+			s, ok := sum.Transports[name]
+			if !ok {
+				t.Fatal("no session in the summary")
+			}
+			if s.Error != "" {
+				t.Errorf("the session broke off: %s", s.Error)
+			}
+			if s.Server.Name != "market-chat-mcp" {
+				t.Errorf("server name %q", s.Server.Name)
+			}
+			if !slices.Equal(s.Tools, allTools) {
+				t.Errorf("tools/list = %v, want %v", s.Tools, allTools)
+			}
+			called := map[string]bool{}
+			for _, c := range s.Calls {
+				called[c.Tool] = true
+				switch {
+				case c.Error != "":
+					t.Errorf("%s %s: %s", c.Tool, c.Args, c.Error)
+				case c.IsError:
+					t.Errorf("%s %s: isError: %s", c.Tool, c.Args, c.Text)
+				case !c.Structured:
+					t.Errorf("%s %s: no structuredContent", c.Tool, c.Args)
+				default:
+					if !c.SDKValidated {
+						t.Errorf("%s: the SDK's Client did not validate structuredContent against the outputSchema", c.Tool)
+					}
+					if len(c.SchemaErrors) > 0 {
+						t.Errorf("%s: structuredContent breaks the outputSchema: %v", c.Tool, c.SchemaErrors)
+					}
+					if !c.TextMatches {
+						t.Errorf("%s: the text content is not the structuredContent's JSON: %s", c.Tool, c.Text)
+					}
+				}
+			}
+			for _, tool := range allTools {
+				if !called[tool] {
+					t.Errorf("%s was not called", tool)
+				}
+			}
+			if !s.MessageMatches {
+				t.Error("get_message did not return the last message of get_history")
+			}
+			if !s.SentSeen {
+				t.Error("the Cyrillic message sent is not in get_history as the seller's")
+			}
+			if c := s.CreatedChat; c == nil || c.ChatID != c.ExistingChatID {
+				t.Errorf("create_chat for the order of an existing chat = %+v, want that chat", c)
+			}
+			if !s.EmptyMessage.IsError || !namesMessage.MatchString(s.EmptyMessage.Text) {
+				t.Errorf("send_message with an empty message = %+v, want isError naming message", s.EmptyMessage)
+			}
+			if !s.AjvRejectsBadOutput {
+				t.Error("Ajv accepted output that breaks the schema, so its checks prove nothing")
+			}
+		})
+	}
+
+	t.Run("wrong token", func(t *testing.T) {
+		for _, name := range []string{"streamable", "sse"} {
+			if r := sum.WrongToken[name]; !r.Refused || r.Status != 401 {
+				t.Errorf("%s with a wrong token: %+v, want refused with 401", name, r)
+			}
+		}
+	})
+}
