@@ -390,13 +390,37 @@ func TestStdoutIsOnlyProtocol(t *testing.T) {
 	defer sandbox.Close()
 	cmd := exec.Command(binary)
 	cmd.Env = append(os.Environ(), marketEnv(sandbox)...)
-	cmd.Stdin = strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.WriteString(stdin, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}
 {"jsonrpc":"2.0","method":"notifications/initialized"}
 {"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_chats","arguments":{"limit":2}}}
 `)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	// Stdin stays open until both answers are out: at its end the server cancels the calls still
+	// running, and list_chats would race that.
+	out := bufio.NewReader(pipe)
+	for range 2 {
+		line, err := out.ReadBytes('\n')
+		stdout.Write(line)
+		if err != nil {
+			break
+		}
+	}
+	stdin.Close()
+	rest, _ := io.ReadAll(out)
+	stdout.Write(rest)
+	if err := cmd.Wait(); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")

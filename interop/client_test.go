@@ -76,12 +76,12 @@ func TestTypeScriptClient(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "client.mjs"), script, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(filepath.Join(tools.dir, "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
+	if err := tools.Link(dir); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, tools.node(), "client.mjs")
+	cmd := exec.CommandContext(ctx, tools.Node(), "client.mjs")
 	cmd.Dir = dir
 	// The stdio server is node's child and shares its stderr; do not wait on it past node's end.
 	cmd.WaitDelay = 10 * time.Second

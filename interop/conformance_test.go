@@ -38,12 +38,12 @@ var ansi = regexp.MustCompile(`\x1b\[[0-9;]*m`)
 
 func TestConformance(t *testing.T) {
 	tools := need(t)
-	cli, err := tools.conformanceCLI()
+	cli, err := tools.Command("@modelcontextprotocol/conformance", "conformance")
 	if err != nil {
 		t.Fatal(err)
 	}
 	conformance := func(ctx context.Context, args ...string) *exec.Cmd {
-		return exec.CommandContext(ctx, tools.node(), append([]string{cli}, args...)...)
+		return exec.CommandContext(ctx, tools.Node(), append([]string{cli}, args...)...)
 	}
 
 	t.Run("every scenario is run or explained", func(t *testing.T) {

@@ -2,19 +2,15 @@
 // built server: the official conformance suite over Streamable HTTP, and the TypeScript SDK's
 // Client over stdio, Streamable HTTP and HTTP+SSE.
 //
-// Both need Node 22 and npm packages. The tests install them themselves, once per version of
-// package-lock.json, into the user's cache folder, so plain `go test ./...` works on a machine
-// that has Go and npm (Node 20 is enough to run the install).
+// Both need Node 22 and npm packages. The tests install them themselves (see nodetools), once per
+// version of package-lock.json, into the user's cache folder, so plain `go test ./...` works on a
+// machine that has Go and npm (Node 20 is enough to run the install).
 package interop
 
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -26,13 +22,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/yandex-market-mcp/market-chat-mcp/internal/nodetools"
 )
 
 // Set up once by TestMain: the server built with -race, and the Node tools.
 var (
 	binary   string
 	buildErr error
-	tools    *nodeTools
+	tools    *nodetools.Tools
 	toolsErr error
 )
 
@@ -54,7 +52,7 @@ func TestMain(m *testing.M) {
 			buildErr = fmt.Errorf("building the server: %v\n%s", err, out)
 		}
 	})
-	wg.Go(func() { tools, toolsErr = installNodeTools() })
+	wg.Go(func() { tools, toolsErr = nodetools.Install(".") })
 	wg.Wait()
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -62,7 +60,7 @@ func TestMain(m *testing.M) {
 }
 
 // need fails the test when the setup failed, and otherwise returns the Node tools.
-func need(t *testing.T) *nodeTools {
+func need(t *testing.T) *nodetools.Tools {
 	t.Helper()
 	if buildErr != nil {
 		t.Fatal(buildErr)
@@ -108,139 +106,6 @@ func trackInputs(t *testing.T) {
 			t.Logf("listing the server's sources: %v", err)
 		}
 	})
-}
-
-// nodeTools is a folder whose node_modules holds Node 22 and the packages of package.json.
-type nodeTools struct{ dir string }
-
-// node is the Node 22 binary that the npm package "node" ships.
-func (n *nodeTools) node() string {
-	if runtime.GOOS == "windows" {
-		return filepath.Join(n.dir, "node_modules", "node", "bin", "node.exe")
-	}
-	return filepath.Join(n.dir, "node_modules", "node", "bin", "node")
-}
-
-// packageDir is where the npm package name is installed.
-func (n *nodeTools) packageDir(name string) string {
-	return filepath.Join(n.dir, "node_modules", filepath.FromSlash(name))
-}
-
-// conformanceCLI is the conformance suite's command, found the way npm finds it.
-func (n *nodeTools) conformanceCLI() (string, error) {
-	dir := n.packageDir("@modelcontextprotocol/conformance")
-	raw, err := os.ReadFile(filepath.Join(dir, "package.json"))
-	if err != nil {
-		return "", err
-	}
-	var manifest struct {
-		Bin json.RawMessage `json:"bin"`
-	}
-	if err := json.Unmarshal(raw, &manifest); err != nil {
-		return "", err
-	}
-	// "bin" is either one path or a map from command names to paths.
-	var one string
-	if json.Unmarshal(manifest.Bin, &one) == nil {
-		return filepath.Join(dir, filepath.FromSlash(one)), nil
-	}
-	var many map[string]string
-	if err := json.Unmarshal(manifest.Bin, &many); err != nil || many["conformance"] == "" {
-		return "", fmt.Errorf("no conformance command in %s (bin: %s)", dir, manifest.Bin)
-	}
-	return filepath.Join(dir, filepath.FromSlash(many["conformance"])), nil
-}
-
-// check makes sure the folder holds a Node 22 that runs.
-func (n *nodeTools) check() error {
-	out, err := exec.Command(n.node(), "--version").CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("running %s: %v\n%s", n.node(), err, out)
-	}
-	if v := strings.TrimSpace(string(out)); !strings.HasPrefix(v, "v22.") {
-		return fmt.Errorf("%s is %s, not Node 22", n.node(), v)
-	}
-	return nil
-}
-
-// installNodeTools installs package-lock.json into the user's cache folder unless an earlier run
-// has. Test processes may start together (go test runs packages in parallel, and so do CI jobs
-// sharing a cache), so each installs into a folder of its own and renames it into place: the one
-// that comes second drops its copy and uses the first.
-func installNodeTools() (*nodeTools, error) {
-	manifest, err := os.ReadFile("package.json")
-	if err != nil {
-		return nil, err
-	}
-	lock, err := os.ReadFile("package-lock.json")
-	if err != nil {
-		return nil, err
-	}
-	h := sha256.New()
-	fmt.Fprintf(h, "%d\n%s%d\n%s", len(manifest), manifest, len(lock), lock)
-	root, err := os.UserCacheDir()
-	if err != nil {
-		root = os.TempDir()
-	}
-	parent := filepath.Join(root, "market-chat-mcp")
-	final := &nodeTools{dir: filepath.Join(parent, "interop-"+hex.EncodeToString(h.Sum(nil))[:16])}
-	if _, err := os.Stat(final.dir); err == nil {
-		if err := final.check(); err != nil {
-			return nil, fmt.Errorf("%v\nthe cached install looks broken: delete %s and run the tests again", err, final.dir)
-		}
-		return final, nil
-	}
-
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		return nil, errors.New("npm is not on PATH: these tests install Node 22 and the MCP test tools with it; " +
-			"install Node.js 20 or newer with npm (on Debian: apt-get install nodejs npm)")
-	}
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return nil, err
-	}
-	removeAbandoned(parent)
-	tmp, err := os.MkdirTemp(parent, ".installing-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp) // nothing is left there after a successful rename
-	for name, data := range map[string][]byte{"package.json": manifest, "package-lock.json": lock} {
-		if err := os.WriteFile(filepath.Join(tmp, name), data, 0o644); err != nil {
-			return nil, err
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	// The package "node" fetches its platform's binary in a preinstall script, so scripts must run
-	// even where a user's npm config turns them off.
-	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts=false")
-	cmd.Dir = tmp
-	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return nil, fmt.Errorf("npm ci of interop/package-lock.json: %v\n%s", err, out)
-	}
-	if err := (&nodeTools{dir: tmp}).check(); err != nil {
-		return nil, fmt.Errorf("%v\nnpm ci said:\n%s", err, out)
-	}
-	fmt.Fprintf(os.Stderr, "interop: installed Node 22 and the MCP test tools into %s in %s\n", final.dir, time.Since(start).Round(time.Second))
-	if err := os.Rename(tmp, final.dir); err != nil {
-		if _, statErr := os.Stat(final.dir); statErr != nil {
-			return nil, err
-		}
-	}
-	return final, final.check()
-}
-
-// removeAbandoned deletes installs that a killed test process left half done.
-func removeAbandoned(parent string) {
-	old, _ := filepath.Glob(filepath.Join(parent, ".installing-*"))
-	for _, dir := range old {
-		if info, err := os.Stat(dir); err == nil && time.Since(info.ModTime()) > time.Hour {
-			os.RemoveAll(dir)
-		}
-	}
 }
 
 // serverEnv is this process's environment without the server's settings, so that a developer's

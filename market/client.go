@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -129,7 +130,11 @@ func New(o Options) (*Client, error) {
 		return nil, errors.New("an API key (or an OAuth token) is required")
 	}
 	if c.http == nil {
-		c.http = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// Keep a connection for each request that may be in flight, rather than the default two:
+		// the others would be closed after every answer and opened again, TLS handshake and all.
+		t.MaxIdleConnsPerHost = cap(c.gate)
+		c.http = &http.Client{Transport: t}
 	}
 	return c, nil
 }
@@ -241,6 +246,9 @@ func (c *Client) exchange(ctx context.Context, req *request, traceID string, att
 
 	start := time.Now()
 	log := func(status int, hdr http.Header, err error) {
+		if !c.log.Enabled(ctx, slog.LevelDebug) {
+			return // the attributes cost more than the check
+		}
 		attrs := []any{"op", req.op.Name, "status", status, "duration", time.Since(start), "attempt", attempt, "trace_id", traceID}
 		if hdr != nil {
 			attrs = append(attrs, "remaining", hdr.Get("X-RateLimit-Resource-Remaining"))
@@ -283,6 +291,9 @@ func (c *Client) learnClock(h http.Header, sent time.Time) {
 
 // decodeResult turns an answer into out or into a typed error.
 func decodeResult(op Operation, resp *response, traceID string, out any) error {
+	if out != nil && resp.status >= 200 && resp.status <= 299 && decodeOK(resp.body, out) {
+		return checkResult(op, resp, traceID, out, nil)
+	}
 	var env envelope
 	jsonErr := json.Unmarshal(resp.body, &env)
 	switch {
@@ -306,7 +317,27 @@ func decodeResult(op Operation, resp *response, traceID string, out any) error {
 	case len(env.Result) == 0 || string(env.Result) == "null":
 		return &ResponseError{Op: op.Name, Status: resp.status, Err: errors.New("no result"), TraceID: traceID}
 	}
-	err := json.Unmarshal(env.Result, out)
+	return checkResult(op, resp, traceID, out, json.Unmarshal(env.Result, out))
+}
+
+// decodeOK decodes the result of an answer that says OK into out in one pass over the body, and
+// reports whether the answer was one; decodeResult tells what is wrong with any other.
+func decodeOK(body []byte, out any) bool {
+	result := reflect.New(reflect.TypeOf(out)) // a nil *T, which decoding points at the result, if there is one
+	env := struct {
+		Status string `json:"status"`
+		Result any    `json:"result"`
+	}{Result: result.Interface()}
+	if json.Unmarshal(body, &env) != nil || env.Status == "ERROR" || result.Elem().IsNil() {
+		return false
+	}
+	reflect.ValueOf(out).Elem().Set(result.Elem().Elem())
+	return true
+}
+
+// checkResult ends decodeResult: the error of decoding the result, or what the result's own
+// check finds missing, as a *ResponseError.
+func checkResult(op Operation, resp *response, traceID string, out any, err error) error {
 	if c, ok := out.(checker); ok && err == nil {
 		err = c.check()
 	}

@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,10 +37,6 @@ type Tool[In, Out any] struct {
 	Op market.Operation
 	// Call does the work. An error becomes a tool result with isError set, in words for the model.
 	Call func(ctx context.Context, env *Env, in In) (Out, error)
-
-	once    sync.Once
-	in, out *schema.Schema
-	err     error
 }
 
 // Declaration is a tool of any input and output type, as the list of all tools holds it.
@@ -79,12 +74,12 @@ func Available(readOnly bool) []Declaration {
 // Operation returns the Partner API operation the tool calls.
 func (t *Tool[In, Out]) Operation() market.Operation { return t.Op }
 
-// Definition returns the tool as tools/list shows it. Schemas are reflected on first use.
+// Definition returns the tool as tools/list shows it.
 func (t *Tool[In, Out]) Definition() mcp.Tool {
-	in, out := t.mustSchemas()
-	def := mcp.NewToolWithRawSchema(t.Name, t.Description, in.JSON())
+	in, out := t.schemaJSON()
+	def := mcp.NewToolWithRawSchema(t.Name, t.Description, in)
 	def.Title = t.Title
-	def.RawOutputSchema = out.JSON()
+	def.RawOutputSchema = out
 	def.Annotations = mcp.ToolAnnotation{
 		Title:           t.Title,
 		ReadOnlyHint:    mcp.ToBoolPtr(!t.Op.Write),
@@ -99,7 +94,7 @@ func (t *Tool[In, Out]) Definition() mcp.Tool {
 // against the input schema, calls the tool and shapes the result.
 func (t *Tool[In, Out]) Handler(env *Env) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		in, _ := t.mustSchemas()
+		in := t.input()
 		var args any = req.Params.Arguments
 		if len(req.Params.RawArguments) > 0 {
 			args = req.Params.RawArguments // keeps ids above 2^53 exact
@@ -116,7 +111,9 @@ func (t *Tool[In, Out]) Handler(env *Env) server.ToolHandlerFunc {
 		if err != nil {
 			return nil, err // a programming error: the output type does not marshal
 		}
-		return mcp.NewToolResultStructured(out, string(text)), nil
+		res := mcp.NewToolResultStructured(out, string(text))
+		res.RawStructuredContent = text // the same JSON on the wire, without marshalling out twice
+		return res, nil
 	}
 }
 
@@ -139,14 +136,42 @@ func reportWaits(ctx context.Context, req mcp.CallToolRequest) context.Context {
 	})
 }
 
-func (t *Tool[In, Out]) mustSchemas() (in, out *schema.Schema) {
-	t.once.Do(func() {
-		if t.in, t.err = schema.For[In](); t.err == nil {
-			t.out, t.err = schema.For[Out]()
-		}
-	})
-	if t.err != nil {
-		panic("tool " + t.Name + ": " + t.err.Error()) // a declaration error, caught by the tests of every tool
+// schemaJSON returns the tool's input and output schemas as JSON. They come from schemas_gen.go,
+// which go test ./tools -update writes from the reflected schemas, so that a server starts and
+// answers tools/list without reflecting every type; a tool missing there is reflected instead.
+func (t *Tool[In, Out]) schemaJSON() (in, out json.RawMessage) {
+	if s, ok := generatedSchemas[t.Name]; ok {
+		return json.RawMessage(s.in), json.RawMessage(s.out)
 	}
-	return t.in, t.out
+	in, out, err := t.reflectedSchemas()
+	if err != nil {
+		panic("tool " + t.Name + ": " + err.Error()) // a declaration error, caught by the tests of every tool
+	}
+	return in, out
 }
+
+// reflectedSchemas reflects the tool's input and output schemas from In and Out.
+func (t *Tool[In, Out]) reflectedSchemas() (in, out json.RawMessage, err error) {
+	i, err := schema.For[In]()
+	if err != nil {
+		return nil, nil, err
+	}
+	o, err := schema.For[Out]()
+	if err != nil {
+		return nil, nil, err
+	}
+	return i.JSON(), o.JSON(), nil
+}
+
+// input returns the schema that arguments are checked against and decoded by, reflected on the
+// tool's first call.
+func (t *Tool[In, Out]) input() *schema.Schema {
+	in, err := schema.For[In]()
+	if err != nil {
+		panic("tool " + t.Name + ": " + err.Error()) // a declaration error, caught by the tests of every tool
+	}
+	return in
+}
+
+// toolSchemas are a tool's input and output schemas as JSON.
+type toolSchemas struct{ in, out string }

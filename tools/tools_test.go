@@ -149,6 +149,28 @@ func TestGoldenDefinitions(t *testing.T) {
 	}
 }
 
+// TestGeneratedSchemas checks that schemas_gen.go, which tools/list is answered from, holds the
+// schemas the tools' types make.
+func TestGeneratedSchemas(t *testing.T) {
+	want, err := tools.GeneratedSchemas()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := os.WriteFile("schemas_gen.go", want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	got, err := os.ReadFile("schemas_gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Error("schemas_gen.go does not hold the schemas of the tools' types: run go test ./tools -update and review the diff")
+	}
+}
+
 func TestDefinitions(t *testing.T) {
 	for _, d := range tools.All {
 		def := d.Definition()

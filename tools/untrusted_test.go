@@ -1,6 +1,9 @@
 package tools
 
-import "testing"
+import (
+	"testing"
+	"unicode"
+)
 
 func TestClean(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -17,6 +20,17 @@ func TestClean(t *testing.T) {
 	for _, tt := range tests {
 		if got := clean(tt.in); got != tt.want {
 			t.Errorf("clean(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestHiddenWithoutTables checks the shortcut hidden takes below U+0600 against the Unicode
+// tables of this Go version.
+func TestHiddenWithoutTables(t *testing.T) {
+	for r := rune(0); r < 0x600; r++ {
+		want := r == '\u034f' || r != '\n' && r != '\t' && (unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Co, r))
+		if got := hidden(r); got != want {
+			t.Errorf("hidden(%U) = %v, want %v", r, got, want)
 		}
 	}
 }

@@ -175,7 +175,7 @@ func (s *Server) createChat(c *call) (any, error) {
 	default:
 		return nil, badRequestf("context is required")
 	}
-	id, err := s.store.openChat(ref)
+	id, err := s.data().openChat(ref)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +235,7 @@ func (s *Server) getChats(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	chats, more := s.store.listChats(f.match, cursor, limit)
+	chats, more := s.data().listChats(f.match, cursor, limit)
 	res := chatsResult{Chats: orEmpty(chats)}
 	if more {
 		last := chats[len(chats)-1]
@@ -249,7 +249,7 @@ func (s *Server) getChat(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	chat, err := s.store.chat(id)
+	chat, err := s.data().chat(id)
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +294,7 @@ func (s *Server) getChatHistory(c *call) (any, error) {
 	if q.cursor, err = c.cursor(d, 1); err != nil {
 		return nil, err
 	}
-	chat, msgs, more, err := s.store.history(q)
+	chat, msgs, more, err := s.data().history(q)
 	if err != nil {
 		return nil, err
 	}
@@ -314,7 +314,7 @@ func (s *Server) getChatMessage(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.store.message(chatID, messageID)
+	m, err := s.data().message(chatID, messageID)
 	if err != nil {
 		return nil, err
 	}
@@ -339,7 +339,7 @@ func (s *Server) sendMessageToChat(c *call) (any, error) {
 	if n := utf8.RuneCountInString(*req.Message); n < 1 || n > maxMessageLength {
 		return nil, badRequestf("message must be 1 to %d characters long (got %d)", maxMessageLength, n)
 	}
-	return nil, s.store.post(chatID, *req.Message, nil)
+	return nil, s.data().post(chatID, *req.Message, nil)
 }
 
 func (s *Server) sendFileToChat(c *call) (any, error) {
@@ -351,5 +351,5 @@ func (s *Server) sendFileToChat(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, s.store.post(chatID, "", &u)
+	return nil, s.data().post(chatID, "", &u)
 }

@@ -20,7 +20,7 @@ const (
 
 // seed fills st with the chats of a small home-appliance shop, in Russian as its buyers write,
 // from 20 to 24 November 2026. Everything is built here rather than in package variables, so
-// that a program that imports the package pays for it only when it starts a server.
+// that a program that imports the package pays for it only when a server is first used.
 func seed(st *store) {
 	st.lastChatID, st.lastMessageID = 4821000, 90311000
 	sd := seeder{st}
@@ -151,7 +151,8 @@ func say(at time.Time, sender Sender, text string, photos ...string) seedMessage
 	return seedMessage{at: at, sender: sender, text: text, photos: photos}
 }
 
-// seeder adds the seed to a store that no request can reach yet, so it takes no lock.
+// seeder adds the seed to a store that nothing else reaches until it is done (see Server.data),
+// so it takes no lock.
 type seeder struct{ st *store }
 
 func (sd seeder) order(id, campaignID int64, name, publicID string) Order {

@@ -24,7 +24,8 @@ type Server struct {
 	APIKey string
 
 	cfg    config
-	store  *store
+	store  *store // through data
+	seeded sync.Once
 	limits *limiter
 	faults faultQueue
 	log    requestLog
@@ -39,7 +40,7 @@ type Server struct {
 func New(opts ...Option) *Server {
 	s := newServer(opts)
 	s.ts = httptest.NewUnstartedServer(s.Handler())
-	// The listener exists already, so the seed's file links can name it before any request.
+	// The listener exists already, so the seed's file links can name it.
 	s.start("http://" + s.ts.Listener.Addr().String())
 	s.ts.Start()
 	return s
@@ -71,9 +72,17 @@ func newServer(opts []Option) *Server {
 func (s *Server) start(baseURL string) {
 	s.URL = baseURL
 	s.store.baseURL = baseURL
-	if !s.cfg.noSeed {
-		seed(s.store)
-	}
+}
+
+// data returns the store, seeded on first use, so that starting a server (the sandbox, at the
+// start of market-chat-mcp --sandbox) does not wait for a seed that no request has asked for yet.
+func (s *Server) data() *store {
+	s.seeded.Do(func() {
+		if !s.cfg.noSeed {
+			seed(s.store)
+		}
+	})
+	return s.store
 }
 
 // Handler returns the HTTP handler that serves the API.
@@ -198,7 +207,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, rest string) 
 	}
 	idText, name, _ := strings.Cut(rest, "/")
 	id, err := strconv.ParseInt(idText, 10, 64)
-	f, ok := s.store.file(id)
+	f, ok := s.data().file(id)
 	if err != nil || !ok || f.name != name {
 		writeError(w, errResourceNotFound)
 		return

@@ -10,21 +10,21 @@ import (
 
 // Chats returns every chat in the order getChats lists them: latest activity first.
 func (s *Server) Chats() []Chat {
-	chats, _ := s.store.listChats(func(*Chat) bool { return true }, nil, math.MaxInt)
+	chats, _ := s.data().listChats(func(*Chat) bool { return true }, nil, math.MaxInt)
 	return chats
 }
 
 // Chat returns the chat with the given id.
 func (s *Server) Chat(id int64) (Chat, bool) {
-	c, err := s.store.chat(id)
+	c, err := s.data().chat(id)
 	return c, err == nil
 }
 
 // Messages returns the messages of a chat, oldest first, or nil for an unknown chat.
 func (s *Server) Messages(chatID int64) []Message {
-	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
-	rec, ok := s.store.chats[chatID]
+	s.data().mu.RLock()
+	defer s.data().mu.RUnlock()
+	rec, ok := s.data().chats[chatID]
 	if !ok {
 		return nil
 	}
@@ -40,9 +40,9 @@ func (s *Server) Messages(chatID int64) []Message {
 // NEW, a zero CreatedAt is the clock's time and a zero UpdatedAt is CreatedAt. OrderID is set
 // from Context.OrderID. Use it to set up a state, or to change a chat's status.
 func (s *Server) AddChat(c Chat) Chat {
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	return s.store.putChat(c)
+	s.data().mu.Lock()
+	defer s.data().mu.Unlock()
+	return s.data().putChat(c)
 }
 
 // AddMessage adds m to a chat, replacing the message with the same MessageID, and returns the
@@ -50,45 +50,45 @@ func (s *Server) AddChat(c Chat) Chat {
 // free id and a zero CreatedAt the clock's time. The chat's UpdatedAt moves up to the message's
 // time; its status stays as it is (change it with AddChat).
 func (s *Server) AddMessage(chatID int64, m Message) (Message, bool) {
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	rec, ok := s.store.chats[chatID]
+	s.data().mu.Lock()
+	defer s.data().mu.Unlock()
+	rec, ok := s.data().chats[chatID]
 	if !ok {
 		return Message{}, false
 	}
 	m.Payload = slices.Clone(m.Payload)
-	return s.store.putMessage(rec, m), true
+	return s.data().putMessage(rec, m), true
 }
 
 // Orders returns the seller's orders by ascending id, those without a chat included.
 func (s *Server) Orders() []Order {
-	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
-	return slices.SortedFunc(maps.Values(s.store.orders), func(a, b Order) int { return cmp.Compare(a.ID, b.ID) })
+	s.data().mu.RLock()
+	defer s.data().mu.RUnlock()
+	return slices.SortedFunc(maps.Values(s.data().orders), func(a, b Order) int { return cmp.Compare(a.ID, b.ID) })
 }
 
 // Returns returns the returns of the seller's orders by ascending id, those without a chat
 // included.
 func (s *Server) Returns() []Return {
-	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
-	return slices.SortedFunc(maps.Values(s.store.returns), func(a, b Return) int { return cmp.Compare(a.ID, b.ID) })
+	s.data().mu.RLock()
+	defer s.data().mu.RUnlock()
+	return slices.SortedFunc(maps.Values(s.data().returns), func(a, b Return) int { return cmp.Compare(a.ID, b.ID) })
 }
 
 // AddOrder adds an order that createChat can open a chat about, replacing one with the same id.
 func (s *Server) AddOrder(o Order) {
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	s.store.orders[o.ID] = o
+	s.data().mu.Lock()
+	defer s.data().mu.Unlock()
+	s.data().orders[o.ID] = o
 }
 
 // AddReturn adds a return that createChat can open a chat about, replacing one with the same id.
 // It panics if the return's order is unknown: add the order first.
 func (s *Server) AddReturn(r Return) {
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	if _, ok := s.store.orders[r.OrderID]; !ok {
+	s.data().mu.Lock()
+	defer s.data().mu.Unlock()
+	if _, ok := s.data().orders[r.OrderID]; !ok {
 		panic(fmt.Sprintf("markettest: return %d is of unknown order %d", r.ID, r.OrderID))
 	}
-	s.store.returns[r.ID] = r
+	s.data().returns[r.ID] = r
 }
