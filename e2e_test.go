@@ -12,10 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,6 +22,7 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/yandex-market-mcp/market-chat-mcp/internal/serverproc"
 	"github.com/yandex-market-mcp/market-chat-mcp/market"
 	"github.com/yandex-market-mcp/market-chat-mcp/market/markettest"
 	"github.com/yandex-market-mcp/market-chat-mcp/schema"
@@ -39,10 +38,8 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, name)
-	build := exec.Command("go", "build", "-race", "-o", binary, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		panic("building the server: " + err.Error())
+	if err := serverproc.Build(".", ".", binary, "-race"); err != nil {
+		panic(err)
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -60,60 +57,17 @@ func marketEnv(s *markettest.Server, extra ...string) []string {
 	}, extra...)
 }
 
-// syncBuffer collects a process's stderr.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// startHTTP runs the server with --transport http on a free port and returns its base URL.
-func startHTTP(t *testing.T, env []string, args ...string) (base string, cmd *exec.Cmd, stderr *syncBuffer) {
+// startHTTP runs the server with --transport http on a free port until the test ends.
+func startHTTP(t *testing.T, env []string, args ...string) *serverproc.HTTP {
 	t.Helper()
-	cmd = exec.Command(binary, append([]string{"--transport", "http", "--addr", "127.0.0.1:0"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	pipe, err := cmd.StderrPipe()
+	cmd := exec.Command(binary, append([]string{"--transport", "http", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = serverproc.Env(env...)
+	h, err := serverproc.StartHTTP(t.Context(), cmd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	stderr = &syncBuffer{}
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pipe)
-		addr := regexp.MustCompile(`streamable=http://(\S+)/mcp`)
-		for sc.Scan() {
-			fmt.Fprintln(stderr, sc.Text())
-			if m := addr.FindStringSubmatch(sc.Text()); m != nil {
-				found <- "http://" + m[1]
-			}
-		}
-		close(found)
-	}()
-	select {
-	case base, ok := <-found:
-		if !ok {
-			t.Fatalf("the server stopped before listening:\n%s", stderr)
-		}
-		return base, cmd, stderr
-	case <-time.After(30 * time.Second):
-		t.Fatalf("the server did not start listening:\n%s", stderr)
-	}
-	return "", nil, nil
+	t.Cleanup(h.Stop)
+	return h
 }
 
 func connect(t *testing.T, c *client.Client) *client.Client {
@@ -140,30 +94,30 @@ func connect(t *testing.T, c *client.Client) *client.Client {
 const bearer = "e2e-bearer-7f9c2b1d"
 
 // transports open a client of the server over each transport, the server's stderr beside it.
-var transports = map[string]func(t *testing.T, env []string, args ...string) (*client.Client, *syncBuffer){
-	"stdio": func(t *testing.T, env []string, args ...string) (*client.Client, *syncBuffer) {
-		stderr := &syncBuffer{}
+var transports = map[string]func(t *testing.T, env []string, args ...string) (*client.Client, *serverproc.Output){
+	"stdio": func(t *testing.T, env []string, args ...string) (*client.Client, *serverproc.Output) {
+		stderr := &serverproc.Output{}
 		c, err := client.NewStdioMCPClientWithOptions(binary, env, args, transport.WithCommandStderrWriter(stderr))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return c, stderr
 	},
-	"streamable": func(t *testing.T, env []string, args ...string) (*client.Client, *syncBuffer) {
-		base, _, stderr := startHTTP(t, append(env, "MCP_AUTH_TOKEN="+bearer), args...)
-		c, err := client.NewStreamableHttpClient(base+"/mcp", transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + bearer}))
+	"streamable": func(t *testing.T, env []string, args ...string) (*client.Client, *serverproc.Output) {
+		h := startHTTP(t, append(env, "MCP_AUTH_TOKEN="+bearer), args...)
+		c, err := client.NewStreamableHttpClient(h.URL, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + bearer}))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return c, stderr
+		return c, h.Stderr
 	},
-	"sse": func(t *testing.T, env []string, args ...string) (*client.Client, *syncBuffer) {
-		base, _, stderr := startHTTP(t, append(env, "MCP_AUTH_TOKEN="+bearer), args...)
-		c, err := client.NewSSEMCPClient(base+"/sse", transport.WithHeaders(map[string]string{"Authorization": "Bearer " + bearer}))
+	"sse": func(t *testing.T, env []string, args ...string) (*client.Client, *serverproc.Output) {
+		h := startHTTP(t, append(env, "MCP_AUTH_TOKEN="+bearer), args...)
+		c, err := client.NewSSEMCPClient(h.Base+"/sse", transport.WithHeaders(map[string]string{"Authorization": "Bearer " + bearer}))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return c, stderr
+		return c, h.Stderr
 	},
 }
 
@@ -355,7 +309,7 @@ func TestReadOnlyOverEveryTransport(t *testing.T) {
 func TestHTTPNeedsTheToken(t *testing.T) {
 	sandbox := markettest.New()
 	defer sandbox.Close()
-	base, _, _ := startHTTP(t, append(marketEnv(sandbox), "MCP_AUTH_TOKEN="+bearer))
+	base := startHTTP(t, append(marketEnv(sandbox), "MCP_AUTH_TOKEN="+bearer)).Base
 	for _, path := range []string{"/mcp", "/sse", "/message?sessionId=x"} {
 		req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
 		if path == "/sse" {
@@ -504,28 +458,28 @@ func TestSandboxFlag(t *testing.T) {
 func TestHTTPShutdownOnSignal(t *testing.T) {
 	sandbox := markettest.New()
 	defer sandbox.Close()
-	base, cmd, stderr := startHTTP(t, marketEnv(sandbox))
-	sse, err := client.NewSSEMCPClient(base + "/sse") // an open stream must not hold the shutdown up
+	h := startHTTP(t, marketEnv(sandbox))
+	sse, err := client.NewSSEMCPClient(h.Base + "/sse") // an open stream must not hold the shutdown up
 	if err != nil {
 		t.Fatal(err)
 	}
 	connect(t, sse)
-	resp, err := httpGet(base + "/healthz")
+	resp, err := httpGet(h.Base + "/healthz")
 	if err != nil || resp != `{"status":"ok"}` {
 		t.Fatalf("healthz = %q, %v", resp, err)
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := h.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() { done <- h.Wait() }()
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Errorf("exit after SIGTERM: %v\n%s", err, stderr)
+			t.Errorf("exit after SIGTERM: %v\n%s", err, h.Stderr)
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatalf("the server did not stop after SIGTERM:\n%s", stderr)
+		t.Fatalf("the server did not stop after SIGTERM:\n%s", h.Stderr)
 	}
 }
 

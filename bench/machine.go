@@ -23,16 +23,6 @@ func moduleRoot() (string, error) {
 	return filepath.Dir(gomod), nil
 }
 
-// build builds the package pkg of the module at root into out, as go build does by default.
-func build(root, out, pkg string) error {
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = root
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %v\n%s", pkg, err, msg)
-	}
-	return nil
-}
-
 // packageVersion is the version in an npm package's package.json.
 func packageVersion(dir string) (string, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, "package.json"))

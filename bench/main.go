@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/yandex-market-mcp/market-chat-mcp/internal/nodetools"
+	"github.com/yandex-market-mcp/market-chat-mcp/internal/serverproc"
 	"github.com/yandex-market-mcp/market-chat-mcp/market/markettest"
 )
 
@@ -112,8 +113,8 @@ func run(ctx context.Context, p plan, write bool, logger *slog.Logger) error {
 		node               *nodetools.Tools
 		nodeErr            error
 	)
-	wg.Go(func() { buildErr = build(root, binary, ".") })
-	wg.Go(func() { floorErr = build(root, floorBinary, "./bench/floor") })
+	wg.Go(func() { buildErr = serverproc.Build(root, ".", binary) })
+	wg.Go(func() { floorErr = serverproc.Build(root, "./bench/floor", floorBinary) })
 	wg.Go(func() { node, nodeErr = nodetools.Install(filepath.Join(root, "interop")) })
 	wg.Wait()
 	if err := errors.Join(buildErr, floorErr, nodeErr); err != nil {
@@ -132,7 +133,7 @@ func run(ctx context.Context, p plan, write bool, logger *slog.Logger) error {
 
 	sandbox := markettest.New(liftedLimits()...)
 	defer sandbox.Close()
-	env := serverEnv("YANDEX_MARKET_BASE_URL="+sandbox.URL, "YANDEX_MARKET_API_KEY="+sandbox.APIKey,
+	env := serverproc.Env("YANDEX_MARKET_BASE_URL="+sandbox.URL, "YANDEX_MARKET_API_KEY="+sandbox.APIKey,
 		"YANDEX_MARKET_BUSINESS_ID="+strconv.FormatInt(sandbox.BusinessID, 10))
 	peerScriptPath := filepath.Join(peerDir, "peer.mjs")
 	// In the table's order: ours, the peer, and the reference.
@@ -280,8 +281,8 @@ func addedLatency(ctx context.Context, client *http.Client, sandbox *markettest.
 		if err != nil {
 			return nil, err
 		}
-		defer h.stop()
-		sess, err := openSession(ctx, client, h.url)
+		defer h.Stop()
+		sess, err := openSession(ctx, client, h.URL)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.name, err)
 		}
@@ -318,8 +319,8 @@ func throughputOf(ctx context.Context, client *http.Client, s *server, call stri
 	if err != nil {
 		return load{}, err
 	}
-	defer h.stop()
-	l, err := throughput(ctx, client, h.url, call, n, p.loadRuns, p.loadWarmup, p.loadRun)
+	defer h.Stop()
+	l, err := throughput(ctx, client, h.URL, call, n, p.loadRuns, p.loadWarmup, p.loadRun)
 	if err != nil {
 		return load{}, fmt.Errorf("%s, %d clients: %w", s.name, n, err)
 	}

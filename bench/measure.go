@@ -216,11 +216,11 @@ func sessionMemoryOnce(ctx context.Context, s *server, client *http.Client, n in
 	if err != nil {
 		return 0, 0, err
 	}
-	defer h.stop()
+	defer h.Stop()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // closes the GET streams
 	for i := range n {
-		sess, err := openSession(ctx, client, h.url)
+		sess, err := openSession(ctx, client, h.URL)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -229,13 +229,13 @@ func sessionMemoryOnce(ctx context.Context, s *server, client *http.Client, n in
 		}
 		if i == 0 {
 			time.Sleep(settle)
-			if one, _, err = memory(h.cmd.Process.Pid); err != nil {
+			if one, _, err = memory(h.Cmd.Process.Pid); err != nil {
 				return 0, 0, err
 			}
 		}
 	}
 	time.Sleep(settle)
-	many, _, err = memory(h.cmd.Process.Pid)
+	many, _, err = memory(h.Cmd.Process.Pid)
 	return one, many, err
 }
 

@@ -1,15 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
-	"time"
+
+	"github.com/yandex-market-mcp/market-chat-mcp/internal/serverproc"
 )
 
 // server is a program under measurement, started the way an MCP client starts it.
@@ -40,71 +38,15 @@ func (s *server) startStdio() (*stdioClient, error) {
 	return c, nil
 }
 
-// httpServer is a running Streamable HTTP server.
-type httpServer struct {
-	cmd *exec.Cmd
-	url string // of the MCP endpoint
-}
-
-// listening finds the MCP endpoint in a server's log line.
-var listening = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+/mcp\b`)
-
 // startHTTP starts the HTTP server and waits until it names its address.
-func (s *server) startHTTP(ctx context.Context) (*httpServer, error) {
+func (s *server) startHTTP(ctx context.Context) (*serverproc.HTTP, error) {
 	cmd := exec.Command(s.http[0], s.http[1:]...)
 	cmd.Env = s.env
-	stderr, err := cmd.StderrPipe()
+	h, err := serverproc.StartHTTP(ctx, cmd)
 	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s over HTTP: %w", s.name, err)
 	}
-	found := make(chan string, 1)
-	var log strings.Builder // what it said before it named its address, for an error
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if url := listening.FindString(sc.Text()); url != "" {
-				found <- url
-				break
-			}
-			fmt.Fprintln(&log, sc.Text())
-		}
-		close(found)
-		_, _ = io.Copy(io.Discard, stderr)
-	}()
-	h := &httpServer{cmd: cmd}
-	select {
-	case url, ok := <-found:
-		if ok {
-			h.url = url
-			return h, nil
-		}
-		h.stop()
-		return nil, fmt.Errorf("%s stopped before it listened:\n%s", s.name, log.String())
-	case <-time.After(30 * time.Second):
-	case <-ctx.Done():
-	}
-	h.stop()
-	return nil, fmt.Errorf("%s did not name its address over HTTP", s.name)
-}
-
-// stop ends the server at once.
-func (h *httpServer) stop() {
-	_ = h.cmd.Process.Kill()
-	_ = h.cmd.Wait()
-}
-
-// serverEnv is this process's environment without the servers' settings, plus extra.
-func serverEnv(extra ...string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "MCP_") && !strings.HasPrefix(kv, "YANDEX_MARKET_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, extra...)
+	return h, nil
 }
 
 // memory is a process's resident memory in MiB, from /proc: all of it (VmRSS), and the part that

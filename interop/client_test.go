@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yandex-market-mcp/market-chat-mcp/internal/serverproc"
 )
 
 // tsSummary is what client.mjs prints.
@@ -85,7 +87,7 @@ func TestTypeScriptClient(t *testing.T) {
 	cmd.Dir = dir
 	// The stdio server is node's child and shares its stderr; do not wait on it past node's end.
 	cmd.WaitDelay = 10 * time.Second
-	cmd.Env = serverEnv("INTEROP_BINARY="+binary, "INTEROP_BASE_URL="+base, "INTEROP_TOKEN="+token)
+	cmd.Env = serverproc.Env("INTEROP_BINARY="+binary, "INTEROP_BASE_URL="+base, "INTEROP_TOKEN="+token)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

@@ -8,22 +8,18 @@
 package interop
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/yandex-market-mcp/market-chat-mcp/internal/nodetools"
+	"github.com/yandex-market-mcp/market-chat-mcp/internal/serverproc"
 )
 
 // Set up once by TestMain: the server built with -race, and the Node tools.
@@ -46,11 +42,7 @@ func TestMain(m *testing.M) {
 	// Building and installing take the longest on a fresh machine, and neither waits for the other.
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		build := exec.Command("go", "build", "-race", "-o", binary, ".")
-		build.Dir = ".."
-		if out, err := build.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("building the server: %v\n%s", err, out)
-		}
+		buildErr = serverproc.Build("..", ".", binary, "-race")
 	})
 	wg.Go(func() { tools, toolsErr = nodetools.Install(".") })
 	wg.Wait()
@@ -108,80 +100,23 @@ func trackInputs(t *testing.T) {
 	})
 }
 
-// serverEnv is this process's environment without the server's settings, so that a developer's
-// own MCP_* or YANDEX_MARKET_* variables cannot change what is tested.
-func serverEnv(extra ...string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "MCP_") && !strings.HasPrefix(kv, "YANDEX_MARKET_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, extra...)
-}
-
-// syncBuffer collects a process's output while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startHTTP runs the sandboxed server over HTTP on a free port until the test ends and returns its
 // base URL. The server's log is shown when the test fails.
 func startHTTP(t *testing.T, env ...string) string {
 	t.Helper()
 	cmd := exec.Command(binary, "--sandbox", "--transport", "http", "--addr", "127.0.0.1:0")
-	cmd.Env = serverEnv(env...)
-	pipe, err := cmd.StderrPipe()
+	cmd.Env = serverproc.Env(env...)
+	h, err := serverproc.StartHTTP(t.Context(), cmd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stderr := &syncBuffer{}
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		h.Stop()
 		if t.Failed() {
-			t.Logf("server log:\n%s", stderr)
+			t.Logf("server log:\n%s", h.Stderr)
 		}
 	})
-	found := make(chan string, 1)
-	go func() {
-		addr := regexp.MustCompile(`streamable=(http://\S+)/mcp`)
-		sc := bufio.NewScanner(pipe)
-		for sent := false; sc.Scan(); {
-			fmt.Fprintln(stderr, sc.Text())
-			if m := addr.FindStringSubmatch(sc.Text()); m != nil && !sent {
-				found <- m[1]
-				sent = true
-			}
-		}
-		close(found)
-	}()
-	select {
-	case base, ok := <-found:
-		if !ok {
-			t.Fatalf("the server stopped before listening:\n%s", stderr)
-		}
-		return base
-	case <-time.After(30 * time.Second):
-		t.Fatalf("the server did not start listening:\n%s", stderr)
-	}
-	return ""
+	return h.Base
 }
 
 // pinned is the exact version package.json asks for of the npm package name.

@@ -194,16 +194,16 @@ func (c *Client) attempt(ctx context.Context, req *request, traceID string, atte
 		return err
 	}
 	if err := c.gate.enter(ctx); err != nil {
-		b.done(0, nil)
+		b.done(0, nil, 0)
 		return err
 	}
 	resp, err := c.exchange(ctx, req, traceID, attempt)
 	c.gate.leave()
 	if err != nil {
-		b.done(0, nil)
+		b.done(0, nil, 0)
 		return err
 	}
-	b.done(resp.status, resp.header)
+	b.done(resp.status, resp.header, c.clockSkew())
 	return decodeResult(req.op, resp, traceID, out)
 }
 
@@ -279,6 +279,15 @@ func (c *Client) exchange(ctx context.Context, req *request, traceID string, att
 	}
 	c.learnClock(hresp.Header, start)
 	return &response{status: hresp.StatusCode, header: hresp.Header, body: data}, nil
+}
+
+// clockSkew is how far the API's clock is ahead of ours, when that is more than the Date
+// header's whole seconds can tell from network delay.
+func (c *Client) clockSkew() time.Duration {
+	if s := time.Duration(c.skew.Load()); s > 2*time.Second || s < -2*time.Second {
+		return s
+	}
+	return 0
 }
 
 // learnClock keeps the difference between the API's clock and ours, from an answer's Date.

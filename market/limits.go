@@ -133,13 +133,13 @@ func (b *budget) sleep(ctx context.Context, until time.Time, changed <-chan stru
 }
 
 // done records the end of an admitted request: its answer's status and headers, if it got an
-// answer (status 0 when it did not).
-func (b *budget) done(status int, h http.Header) {
+// answer (status 0 when it did not). skew is the API's clock minus ours.
+func (b *budget) done(status int, h http.Header, skew time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.pending--
 	if status != 0 {
-		b.learn(status, h)
+		b.learn(status, h, skew)
 	}
 	close(b.changed)
 	b.changed = make(chan struct{})
@@ -147,10 +147,11 @@ func (b *budget) done(status int, h http.Header) {
 
 // learn takes what an answer says of the window. Within one window the counter only goes down,
 // so an answer that overtook a later one cannot raise it.
-func (b *budget) learn(status int, h http.Header) {
+func (b *budget) learn(status int, h http.Header, skew time.Duration) {
 	limit, err1 := strconv.Atoi(h.Get("X-RateLimit-Resource-Limit"))
 	remaining, err2 := strconv.Atoi(h.Get("X-RateLimit-Resource-Remaining"))
 	until, err3 := http.ParseTime(h.Get("X-RateLimit-Resource-Until"))
+	until = until.Add(-skew) // by our clock, which the waits run on
 	if err1 != nil || err2 != nil || err3 != nil {
 		// A 420 of the parallel limit has no headers and says nothing of the budget.
 		b.blind = status != statusEnhanceYourCalm

@@ -345,3 +345,20 @@ func failingDials(n int) *http.Client {
 		},
 	}}
 }
+
+// TestWindowsByTheAPIsClock: an API whose clock is ten minutes ahead reports windows that end,
+// by its clock, in a second; the client reads them by the Date header and waits a second, not
+// ten minutes.
+func TestWindowsByTheAPIsClock(t *testing.T) {
+	s := newServer(t, markettest.WithClock(func() time.Time { return time.Now().Add(10 * time.Minute) }),
+		markettest.WithBudget(markettest.OpGetChats, 2), markettest.WithLimitWindow(time.Second))
+	c := newClient(t, s, withRetries)
+	for i := range 5 {
+		if _, err := c.GetChats(t.Context(), market.ChatsFilter{}, market.Page{Limit: 1}); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if n := s.Stats().RateLimited(); n != 0 {
+		t.Errorf("%d answers were 420", n)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"go/format"
 	"strconv"
 	"strings"
+
+	"github.com/mark3labs/mcp-go/mcp"
 )
 
 // GeneratedSchemas returns schemas_gen.go as the declarations make it: every tool's schemas as
@@ -37,6 +39,18 @@ var generatedSchemas = map[string]toolSchemas{
 }
 
 func (t *Tool[In, Out]) name() string { return t.Name }
+
+// ReflectedDefinition is d's definition with the schemas reflected from its types rather than
+// read from schemas_gen.go, which TestGeneratedSchemas holds equal: so one go test -update
+// writes the golden files and schemas_gen.go alike.
+func ReflectedDefinition(d Declaration) (mcp.Tool, error) {
+	def := d.Definition()
+	in, out, err := d.(interface {
+		reflectedSchemas() (in, out json.RawMessage, err error)
+	}).reflectedSchemas()
+	def.RawInputSchema, def.RawOutputSchema = in, out
+	return def, err
+}
 
 // goString writes JSON as a Go string literal, raw where it can be.
 func goString(raw json.RawMessage) string {

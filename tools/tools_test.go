@@ -126,7 +126,10 @@ func outputSchema(t *testing.T, name string) *schema.Schema {
 
 func TestGoldenDefinitions(t *testing.T) {
 	for _, d := range tools.All {
-		def := d.Definition()
+		def, err := tools.ReflectedDefinition(d)
+		if err != nil {
+			t.Fatal(err)
+		}
 		got, err := json.MarshalIndent(def, "", "  ")
 		if err != nil {
 			t.Fatalf("%s does not marshal (tools/list would fail): %v", def.Name, err)

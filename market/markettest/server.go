@@ -99,6 +99,8 @@ func (s *Server) Close() {
 
 // serveHTTP answers a request, taking the steps in the order the package documentation gives.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	// The answer's Date is the server's clock, which a test may have moved.
+	w.Header().Set("Date", s.cfg.now().UTC().Format(http.TimeFormat))
 	if rest, ok := strings.CutPrefix(r.URL.Path, filesPath); ok {
 		s.log.record(r, "", nil, s.cfg.now())
 		s.serveFile(w, r, rest)
