@@ -99,7 +99,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 	if err := call("get_history", map[string]any{"chat_id": chatID, "limit": 20}, &history); err != nil {
 		return err
 	}
-	p.line("  %d messages:", len(history.Messages))
+	p.line("  the chat's messages (%d):", len(history.Messages))
 	for _, m := range history.Messages {
 		p.line("  %s %-8s %s%s", m.CreatedAt, m.Sender, clip(m.Text, 90), attachments(m.Attachments))
 	}
@@ -111,7 +111,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	p.line("  message %d from %s: %s", msg.Message.MessageID, msg.Message.Sender, clip(msg.Message.Text, 90))
 
-	answer := "Здравствуйте! Спасибо, что написали. Проверили заказ: он уже передан в доставку, курьер привезёт его завтра с 10 до 14."
+	answer := "Здравствуйте! Спасибо, что написали. Уже разбираемся и ответим сегодня в течение часа."
 	var sent tools.Sent
 	if err := call("send_message", map[string]any{"chat_id": chatID, "message": answer}, &sent); err != nil {
 		return err

@@ -179,7 +179,8 @@ type (
 	notRecursive struct {
 		Name   string        `json:"name"`
 		Parent *notRecursive `json:"-"`
-		next   *notRecursive
+		//lint:ignore U1000 an unexported self-reference, which the reflector must skip
+		next *notRecursive
 	}
 	constant struct {
 		C fixed `json:"c"`
