@@ -674,7 +674,7 @@ func newStub(t *testing.T, status int, body string) *stub {
 // client returns a client of the stub.
 func (st *stub) client(t *testing.T) *market.Client {
 	t.Helper()
-	c, err := market.New(market.Options{BaseURL: st.URL, APIKey: "ACMA:stub", BusinessID: 1, Logger: slog.New(slog.DiscardHandler)})
+	c, err := market.New(market.Options{BaseURL: st.URL, APIKey: "ACMA:stub", BusinessID: 1, Logger: slog.New(slog.DiscardHandler), MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

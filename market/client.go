@@ -310,6 +310,8 @@ func decodeResult(op Operation, resp *response, traceID string, out any) error {
 		e := &RateLimitError{Op: op.Name, TraceID: traceID, Message: firstMessage(env)}
 		e.Until, _ = http.ParseTime(resp.header.Get("X-RateLimit-Resource-Until"))
 		e.Limit, _ = strconv.Atoi(resp.header.Get("X-RateLimit-Resource-Limit"))
+		remaining, err := strconv.Atoi(resp.header.Get("X-RateLimit-Resource-Remaining"))
+		e.Parallel = e.Until.IsZero() || (err == nil && remaining > 0)
 		return e
 	case resp.status < 200 || resp.status > 299 || (jsonErr == nil && env.Status == "ERROR"):
 		e := &APIError{Op: op.Name, Status: resp.status, TraceID: traceID}

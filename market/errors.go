@@ -45,6 +45,9 @@ type RateLimitError struct {
 	// Local is true when the client knew the budget spent and did not ask the API: waiting
 	// until Until would take longer than the caller allows.
 	Local bool
+	// Parallel is true when the API refused for too many requests in flight, not for a spent
+	// budget: its answer had no Until, or said that budget was left.
+	Parallel bool
 }
 
 func (e *RateLimitError) Error() string {

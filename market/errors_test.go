@@ -185,7 +185,7 @@ func TestErrors(t *testing.T) {
 			name:   "420 parallel requests",
 			inject: markettest.OpGetChatMessage, fault: markettest.Fault{Status: 420},
 			call: func(ctx context.Context, c *market.Client) error { _, err := c.GetChatMessage(ctx, 1, 2); return err },
-			want: &market.RateLimitError{Op: "getChatMessage", Message: "Hit rate limit of 4 parallel requests for businessId 7654321"},
+			want: &market.RateLimitError{Op: "getChatMessage", Message: "Hit rate limit of 4 parallel requests for businessId 7654321", Parallel: true},
 		},
 		{
 			name:   "500",
@@ -270,7 +270,7 @@ func TestUnexpectedAnswers(t *testing.T) {
 		{
 			name: "420 with no envelope and no limit headers", status: 420, body: "",
 			call: callGetChats(market.Page{}),
-			want: &market.RateLimitError{Op: "getChats"},
+			want: &market.RateLimitError{Op: "getChats", Parallel: true},
 		},
 		{
 			name: "OK without a result", status: 200, body: `{"status":"OK"}`,

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -360,5 +362,30 @@ func TestWindowsByTheAPIsClock(t *testing.T) {
 	}
 	if n := s.Stats().RateLimited(); n != 0 {
 		t.Errorf("%d answers were 420", n)
+	}
+}
+
+// TestParallelLimitWithBudgetLeft: a 420 that says budget is left is the parallel limit, even
+// with an Until an hour ahead, and is tried again after a pause rather than given up on.
+func TestParallelLimitWithBudgetLeft(t *testing.T) {
+	var calls atomic.Int32
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("X-RateLimit-Resource-Limit", "1000")
+			w.Header().Set("X-RateLimit-Resource-Remaining", "500")
+			w.Header().Set("X-RateLimit-Resource-Until", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat))
+			w.WriteHeader(420)
+			fmt.Fprint(w, `{"status":"ERROR","errors":[{"code":"LIMIT_EXCEEDED","message":"Hit rate limit of 4 parallel requests"}]}`)
+			return
+		}
+		fmt.Fprint(w, `{"status":"OK","result":{"chatId":1,"context":{"type":"DIRECT"},"type":"CHAT","status":"NEW","createdAt":"2026-11-25T10:00:00+03:00","updatedAt":"2026-11-25T10:00:00+03:00"}}`)
+	}))
+	defer api.Close()
+	c, err := market.New(market.Options{BaseURL: api.URL, APIKey: "k", BusinessID: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetChat(t.Context(), 1); err != nil || calls.Load() != 2 {
+		t.Errorf("err = %v after %d requests", err, calls.Load())
 	}
 }

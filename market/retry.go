@@ -27,8 +27,9 @@ func newBackOff() backoff.BackOff {
 
 // retryable reports whether a failed attempt may be made again.
 //
-//   - A 420 when the wait it asks for fits the caller's bounds: the API refused the request
-//     before doing anything. A spent budget makes the next attempt wait for the window's end.
+//   - A 420 of the parallel limit after a pause, and one of a spent budget when the wait it asks
+//     for fits the caller's bounds: the API refused the request before doing anything. A spent
+//     budget makes the next attempt wait for the window's end.
 //   - A request that never reached the API (no connection could be made) always.
 //   - Server failures, timeouts, broken connections and unreadable answers only when the
 //     operation is idempotent: a send may have happened, and is settled by Client.send instead.
@@ -44,7 +45,7 @@ func (c *Client) retryable(ctx context.Context, op Operation, err error) bool {
 	switch {
 	case errors.As(err, &rl):
 		deadline, bounded := ctx.Deadline()
-		return !rl.Local && (rl.Until.IsZero() || (time.Until(rl.Until) <= c.maxWait && (!bounded || deadline.After(rl.Until))))
+		return !rl.Local && (rl.Parallel || (time.Until(rl.Until) <= c.maxWait && (!bounded || deadline.After(rl.Until))))
 	case errors.As(err, &ne):
 		return !ne.Sent || op.Idempotent
 	case errors.As(err, &api):

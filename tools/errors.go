@@ -47,7 +47,7 @@ func sentence(err error) string {
 		return fmt.Sprintf("Market did not confirm the send to chat %d (%v) and the chat's history could not be read to check (%v): "+
 			"the buyer may or may not have it, so read the chat with get_history before sending again.", un.ChatID, un.Err, un.Check)
 	case errors.As(err, &rl):
-		if rl.Until.IsZero() {
+		if rl.Parallel {
 			return fmt.Sprintf("Market is refusing parallel requests for %s; try again in a few seconds.", rl.Op)
 		}
 		return fmt.Sprintf("Market's hourly limit for %s is used up: it resets in %s, at %s; try again after that.",
