@@ -280,7 +280,8 @@ func TestReadOnlyOverEveryTransport(t *testing.T) {
 			t.Parallel()
 			sandbox := markettest.New()
 			t.Cleanup(sandbox.Close)
-			c, _ := open(t, marketEnv(sandbox, "MCP_READ_ONLY=true"))
+			// A client's launch arguments cannot lift the operator's setting.
+			c, _ := open(t, marketEnv(sandbox, "MCP_READ_ONLY=true"), "--read-only=false")
 			connect(t, c)
 			list, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})
 			if err != nil {
@@ -408,6 +409,9 @@ func TestCommandLine(t *testing.T) {
 		{nil, []string{"YANDEX_MARKET_API_KEY=k", "YANDEX_MARKET_BUSINESS_ID=abc"}, 2, "", "YANDEX_MARKET_BUSINESS_ID must be a positive integer"},
 		{nil, []string{"YANDEX_MARKET_API_KEY=", "YANDEX_MARKET_BUSINESS_ID="}, 2, "", "YANDEX_MARKET_API_KEY is not set"},
 		{[]string{"--transport", "carrier-pigeon"}, nil, 2, "", "MCP_TRANSPORT (--transport) must be stdio or http"},
+		{[]string{"--sandbox"}, []string{"MCP_FILE_ROOTS=/does/not/exist"}, 2, "", `MCP_FILE_ROOTS must list folders that files may be sent from: "/does/not/exist": no such file or directory`},
+		{[]string{"--sandbox"}, []string{"MCP_FILE_ROOTS=/"}, 2, "", `"/": holds /proc`},
+		{[]string{"--sandbox", "--transport", "http"}, []string{"MCP_ALLOWED_ORIGINS=*", "MCP_AUTH_TOKEN="}, 2, "", "MCP_AUTH_TOKEN must be set too"},
 	}
 	for _, tt := range tests {
 		cmd := exec.Command(binary, tt.args...)
@@ -480,6 +484,83 @@ func TestHTTPShutdownOnSignal(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("the server did not stop after SIGTERM:\n%s", h.Stderr)
+	}
+}
+
+// TestHTTPStopDuringSend: SIGTERM while a send waits for Market's answer. The call ends with a
+// result that says the send is unconfirmed, a log line names its chat, and the process exits 0.
+func TestHTTPStopDuringSend(t *testing.T) {
+	sandbox := markettest.New()
+	defer sandbox.Close()
+	h := startHTTP(t, append(marketEnv(sandbox), "MCP_AUTH_TOKEN="+bearer))
+	c, err := client.NewStreamableHttpClient(h.URL, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + bearer}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect(t, c)
+	chat := sandbox.Chats()[0].ChatID
+	sandbox.Inject(markettest.OpSendMessageToChat, markettest.Fault{Delay: time.Minute, Commit: true})
+	type outcome struct {
+		res *mcp.CallToolResult
+		err error
+	}
+	result := make(chan outcome, 1)
+	go func() {
+		res, err := c.CallTool(context.Background(), mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "send_message",
+			Arguments: map[string]any{"chat_id": chat, "message": "Здравствуйте! Уже отправили."}}})
+		result <- outcome{res, err}
+	}()
+	for deadline := time.Now().Add(10 * time.Second); sandbox.Stats().InFlight == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the send did not reach the sandbox")
+		}
+	}
+	if err := h.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	var got outcome
+	select {
+	case got = <-result:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the call did not end:\n%s", h.Stderr)
+	}
+	if got.err != nil || !got.res.IsError || !strings.Contains(got.res.Content[0].(mcp.TextContent).Text, "get_history before sending again") {
+		t.Errorf("the call ended with %+v, %v; want a result that says the send is unconfirmed", got.res, got.err)
+	}
+	if err := h.Wait(); err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, h.Stderr)
+	}
+	if log := h.Stderr.String(); !strings.Contains(log, "cut short") || !strings.Contains(log, fmt.Sprintf("chat_id=%d", chat)) {
+		t.Errorf("no log line names the chat of the send:\n%s", log)
+	}
+}
+
+// TestBigRequestIDs: a JSON-RPC id beyond 2^53 comes back exactly, over stdio and over HTTP.
+func TestBigRequestIDs(t *testing.T) {
+	const id = "9007199254740993"
+	init := `{"jsonrpc":"2.0","id":` + id + `,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}`
+
+	cmd := exec.Command(binary, "--sandbox")
+	cmd.Env = serverproc.Env()
+	cmd.Stdin = strings.NewReader(init + "\n")
+	out, err := cmd.Output()
+	if err != nil || !strings.Contains(string(out), `"id":`+id+`,`) {
+		t.Errorf("stdio answered %s (%v), want id %s", out, err, id)
+	}
+
+	h := startHTTP(t, append(serverproc.Env(), "MCP_AUTH_TOKEN="+bearer), "--sandbox")
+	req, _ := http.NewRequest(http.MethodPost, h.URL, strings.NewReader(init))
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(body), `"id":`+id+`,`) {
+		t.Errorf("HTTP answered %s, want id %s", body, id)
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/yandex-market-mcp/market-chat-mcp/config"
+	"github.com/yandex-market-mcp/market-chat-mcp/folders"
 	"github.com/yandex-market-mcp/market-chat-mcp/market"
 	"github.com/yandex-market-mcp/market-chat-mcp/market/markettest"
 	"github.com/yandex-market-mcp/market-chat-mcp/tools"
@@ -62,8 +63,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stdout, name, versionString())
 		return 0
 	}
+	// The folders are opened once, here: one replaced later by a link leads nowhere else.
+	fs, err := folders.Open(cfg.FileRoots)
+	if err != nil {
+		fmt.Fprintln(stderr, name+": MCP_FILE_ROOTS must list folders that files may be sent from:", err)
+		return 2
+	}
+	defer fs.Close()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel.Level()}))
-	if err := serve(ctx, cfg, stdin, stdout, logger); err != nil {
+	if err := serve(ctx, cfg, fs, stdin, stdout, logger); err != nil {
 		logger.Error("server stopped", "error", err)
 		return 1
 	}
@@ -71,13 +79,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 // serve connects to Market (or the sandbox) and serves MCP until ctx ends or stdin closes.
-func serve(ctx context.Context, cfg *config.Config, stdin io.Reader, stdout io.Writer, logger *slog.Logger) error {
+func serve(ctx context.Context, cfg *config.Config, fs *folders.Set, stdin io.Reader, stdout io.Writer, logger *slog.Logger) error {
+	maxWait := time.Duration(cfg.MaxWait)
+	if maxWait == 0 {
+		maxWait = market.NoWait
+	}
 	opts := market.Options{
 		BaseURL:     string(cfg.BaseURL),
 		APIKey:      cfg.APIKey.Reveal(),
 		OAuthToken:  cfg.OAuthToken.Reveal(),
 		BusinessID:  int64(cfg.BusinessID),
-		MaxWait:     time.Duration(cfg.MaxWait),
+		MaxWait:     maxWait,
 		MaxParallel: int(cfg.Parallel),
 		Logger:      logger,
 		UserAgent:   name + "/" + versionString(),
@@ -92,7 +104,7 @@ func serve(ctx context.Context, cfg *config.Config, stdin io.Reader, stdout io.W
 	if err != nil {
 		return err
 	}
-	s := newServer(&tools.Env{Market: mc, FileRoots: cfg.FileRoots}, cfg.ReadOnly)
+	s := newServer(&tools.Env{Market: mc, Folders: fs}, bool(cfg.ReadOnly))
 	logger.Info("starting", "version", versionString(), "config", cfg.String())
 
 	if cfg.Transport == config.TransportStdio {

@@ -15,13 +15,12 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/sethvargo/go-envconfig"
 )
@@ -38,14 +37,14 @@ type Config struct {
 	OAuthToken Secret     `env:"YANDEX_MARKET_OAUTH_TOKEN" help:"deprecated alternative to the Api-Key: an OAuth token, sent as Authorization: Bearer"`
 	BusinessID BusinessID `env:"YANDEX_MARKET_BUSINESS_ID" help:"the cabinet (business) id the key belongs to"`
 	BaseURL    BaseURL    `env:"YANDEX_MARKET_BASE_URL, default=https://api.partner.market.yandex.ru" help:"Partner API address; any http or https URL"`
-	MaxWait    Duration   `env:"YANDEX_MARKET_MAX_WAIT, default=30s" help:"longest wait for a spent hourly budget before a call gives up, e.g. 30s or 2m"`
+	MaxWait    Duration   `env:"YANDEX_MARKET_MAX_WAIT, default=30s" help:"longest wait for one of Market's limits before a call gives up, e.g. 30s or 2m; 0 never waits"`
 	Parallel   Parallel   `env:"YANDEX_MARKET_MAX_PARALLEL, default=4" help:"requests in flight to the Partner API at most (the API allows 4 per business)"`
 	Transport  string     `env:"MCP_TRANSPORT, default=stdio" flag:"transport" help:"stdio, or http (Streamable HTTP at /mcp and HTTP+SSE at /sse); sse is the same as http"`
 	Addr       string     `env:"MCP_ADDR, default=127.0.0.1:8080" flag:"addr" help:"HTTP listen address"`
 	AuthToken  Secret     `env:"MCP_AUTH_TOKEN" help:"bearer token that HTTP clients must present; required to listen beyond loopback"`
 	Origins    []string   `env:"MCP_ALLOWED_ORIGINS" help:"comma-separated browser origins allowed to call the HTTP endpoints, besides the server's own"`
-	ReadOnly   bool       `env:"MCP_READ_ONLY" flag:"read-only" help:"only the reading tools exist"`
-	FileRoots  []string   `env:"MCP_FILE_ROOTS" help:"comma-separated folders that send_file may read a path from"`
+	ReadOnly   Switch     `env:"MCP_READ_ONLY" flag:"read-only" help:"only the reading tools exist; the flag or the variable switches it on"`
+	FileRoots  []string   `env:"MCP_FILE_ROOTS" help:"comma-separated folders that send_file may read a path from, opened at start"`
 	LogLevel   LogLevel   `env:"MCP_LOG_LEVEL, default=info" help:"debug, info, warn or error; logs go to stderr"`
 	Sandbox    bool       `flag:"sandbox" help:"run against the built-in in-memory Market instead of the real API"`
 	// Version asks only for the version to be printed.
@@ -54,6 +53,18 @@ type Config struct {
 
 // Secret is a setting that must never be shown: it formats as "[set]" or "[unset]".
 type Secret string
+
+// EnvDecode takes a secret without the spaces and line breaks around it, which secrets mounted
+// from files often end with, and refuses one with such characters inside. The value is never
+// shown in the error.
+func (s *Secret) EnvDecode(val string) error {
+	val = strings.TrimSpace(val)
+	if i := strings.IndexFunc(val, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }); i >= 0 {
+		return fmt.Errorf("must be one word without spaces or line breaks, but has %q at position %d", val[i:i+1], i+1)
+	}
+	*s = Secret(val)
+	return nil
+}
 
 // String hides the value.
 func (s Secret) String() string {
@@ -137,17 +148,69 @@ func (p *Parallel) EnvDecode(val string) error {
 	return nil
 }
 
-// BaseURL is an absolute http or https URL.
+// Switch is an on-off setting: true or false (also 1 or 0).
+type Switch bool
+
+// EnvDecode parses the setting; go-envconfig calls it for an unset variable too, which leaves
+// the switch off.
+func (s *Switch) EnvDecode(val string) error {
+	if val == "" {
+		return nil
+	}
+	v, err := strconv.ParseBool(strings.TrimSpace(val))
+	if err != nil {
+		return fmt.Errorf("must be true or false, got %q", val)
+	}
+	*s = Switch(v)
+	return nil
+}
+
+// switchOn is a Switch as a boolean flag that can only turn it on.
+type switchOn Switch
+
+func (s *switchOn) String() string   { return strconv.FormatBool(bool(s != nil && *s)) }
+func (s *switchOn) IsBoolFlag() bool { return true }
+
+func (s *switchOn) Set(val string) error {
+	var on Switch
+	if err := on.EnvDecode(val); err != nil {
+		return err
+	}
+	*s = *s || switchOn(on)
+	return nil
+}
+
+// BaseURL is an absolute http or https URL. It may carry a user and password (for a proxy),
+// which String hides.
 type BaseURL string
 
 // EnvDecode checks a base URL.
 func (b *BaseURL) EnvDecode(val string) error {
 	u, err := url.Parse(val)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("must be an absolute http or https URL, got %q", val)
+		return fmt.Errorf("must be an absolute http or https URL, got %q", redactURL(val))
 	}
 	*b = BaseURL(strings.TrimRight(val, "/"))
 	return nil
+}
+
+// String shows the URL with its password, if any, as "xxxxx".
+func (b BaseURL) String() string { return redactURL(string(b)) }
+
+// GoString hides the password from %#v too.
+func (b BaseURL) GoString() string { return strconv.Quote(b.String()) }
+
+// redactURL hides the password of a URL; text that is no URL is hidden whole if it could hold
+// one.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		if strings.Contains(raw, "@") {
+			return "[a malformed URL]"
+		}
+		return raw
+	}
+	return u.Redacted()
 }
 
 // Load reads the configuration from env (the process environment when nil) and then from args,
@@ -188,6 +251,10 @@ func (c *Config) parseFlags(args []string) error {
 			fs.StringVar(p, name, *p, f.Tag.Get("help"))
 		case *bool:
 			fs.BoolVar(p, name, *p, f.Tag.Get("help"))
+		case *Switch:
+			// A switch given as a flag can turn the setting on, never off: a client's launch
+			// arguments must not lift what an operator set in the environment.
+			fs.Var((*switchOn)(p), name, f.Tag.Get("help"))
 		}
 	}, c)
 	if err := fs.Parse(args); err != nil {
@@ -217,23 +284,15 @@ func (c *Config) validate() error {
 	if c.Transport == TransportHTTP && c.AuthToken == "" && !isLoopback(host) {
 		return fmt.Errorf("MCP_ADDR %s is reachable from other machines, so MCP_AUTH_TOKEN must be set: clients then send it as Authorization: Bearer (make one with: openssl rand -hex 32), or listen on 127.0.0.1", c.Addr)
 	}
+	if c.Transport == TransportHTTP && c.AuthToken == "" && len(c.Origins) > 0 {
+		return errors.New("MCP_ALLOWED_ORIGINS lets web pages call the server, so MCP_AUTH_TOKEN must be set too: otherwise any page the seller opens could read and answer the buyers (make a token with: openssl rand -hex 32)")
+	}
 	roots := c.FileRoots
 	c.FileRoots = nil
 	for _, root := range roots {
-		if strings.TrimSpace(root) == "" {
-			continue // "a,,b" and a trailing comma
+		if root = strings.TrimSpace(root); root != "" { // "a,,b" and a trailing comma
+			c.FileRoots = append(c.FileRoots, root)
 		}
-		abs, err := filepath.Abs(strings.TrimSpace(root))
-		if err == nil {
-			var fi os.FileInfo
-			if fi, err = os.Stat(abs); err == nil && !fi.IsDir() {
-				err = errors.New("not a folder")
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("MCP_FILE_ROOTS must list existing folders: %q: %v", root, err)
-		}
-		c.FileRoots = append(c.FileRoots, abs)
 	}
 	if c.Sandbox {
 		return nil // the sandbox brings its own business and key

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -41,7 +39,7 @@ func TestLoadDefaults(t *testing.T) {
 	if c.BaseURL != "https://api.partner.market.yandex.ru" || c.Transport != TransportStdio || c.Addr != "127.0.0.1:8080" {
 		t.Errorf("defaults = %q %q %q", c.BaseURL, c.Transport, c.Addr)
 	}
-	if c.ReadOnly || c.Sandbox || len(c.FileRoots) != 0 || c.LogLevel.String() != "INFO" || c.MaxWait.String() != "30s" || c.Parallel != 4 {
+	if bool(c.ReadOnly) || c.Sandbox || len(c.FileRoots) != 0 || c.LogLevel.String() != "INFO" || c.MaxWait.String() != "30s" || c.Parallel != 4 {
 		t.Errorf("unexpected defaults: %s", c)
 	}
 }
@@ -52,7 +50,7 @@ func TestFlagsOverrideEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Transport != TransportHTTP || c.Addr != "127.0.0.1:9000" || !c.ReadOnly {
+	if c.Transport != TransportHTTP || c.Addr != "127.0.0.1:9000" || !bool(c.ReadOnly) {
 		t.Errorf("got transport %q addr %q read-only %v", c.Transport, c.Addr, c.ReadOnly)
 	}
 }
@@ -65,7 +63,7 @@ func TestEnvironmentAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Transport != TransportHTTP || !c.ReadOnly || c.LogLevel.String() != "DEBUG" || c.BaseURL != "http://127.0.0.1:1234" {
+	if c.Transport != TransportHTTP || !bool(c.ReadOnly) || c.LogLevel.String() != "DEBUG" || c.BaseURL != "http://127.0.0.1:1234" {
 		t.Errorf("got %s", c)
 	}
 	if want := []string{dir, dir}; fmt.Sprint(c.FileRoots) != fmt.Sprint(want) {
@@ -96,10 +94,6 @@ func TestSandboxNeedsNoCredentials(t *testing.T) {
 }
 
 func TestBadSettingsNameTheVariable(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "file")
-	if err := os.WriteFile(file, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	tests := []struct {
 		env  envconfig.Lookuper
 		args []string
@@ -114,14 +108,18 @@ func TestBadSettingsNameTheVariable(t *testing.T) {
 		{with(valid, "MCP_TRANSPORT", "websocket"), nil, `MCP_TRANSPORT (--transport) must be stdio or http, got "websocket"`},
 		{with(valid), []string{"--transport", "grpc"}, `MCP_TRANSPORT (--transport) must be stdio or http, got "grpc"`},
 		{with(valid, "MCP_ADDR", "8080"), nil, `MCP_ADDR (--addr) must be host:port`},
-		{with(valid, "MCP_READ_ONLY", "perhaps"), nil, `MCP_READ_ONLY`},
+		{with(valid, "MCP_READ_ONLY", "yes"), nil, `MCP_READ_ONLY must be true or false, got "yes"`},
+		{with(valid), []string{"--read-only=perhaps"}, `invalid boolean value "perhaps" for -read-only: must be true or false`},
+		{with(valid, "MCP_TRANSPORT", "http", "MCP_ALLOWED_ORIGINS", "*"), nil, `MCP_ALLOWED_ORIGINS lets web pages call the server, so MCP_AUTH_TOKEN must be set too`},
+		{with(valid, "MCP_TRANSPORT", "http", "MCP_ALLOWED_ORIGINS", "https://app.example"), nil, `MCP_AUTH_TOKEN must be set too`},
+		{with(valid, "YANDEX_MARKET_API_KEY", "ACMA:secret-key\n:1234"), nil, `YANDEX_MARKET_API_KEY must be one word without spaces or line breaks`},
+		{with(valid, "MCP_TRANSPORT", "http", "MCP_AUTH_TOKEN", "two words"), nil, `MCP_AUTH_TOKEN must be one word without spaces or line breaks`},
+		{with(valid, "YANDEX_MARKET_BASE_URL", "ftp://user:secret-key@example.com"), nil, `YANDEX_MARKET_BASE_URL must be an absolute http or https URL, got "ftp://user:xxxxx@example.com"`},
 		{with(valid, "MCP_ADDR", "0.0.0.0:8080"), []string{"--transport", "http"}, `MCP_ADDR 0.0.0.0:8080 is reachable from other machines, so MCP_AUTH_TOKEN must be set`},
 		{with(valid, "MCP_TRANSPORT", "http"), []string{"--addr", ":8080"}, `MCP_AUTH_TOKEN must be set`},
 		{with(valid, "YANDEX_MARKET_MAX_WAIT", "soon"), nil, `YANDEX_MARKET_MAX_WAIT must be a duration such as 30s or 2m, got "soon"`},
 		{with(valid, "YANDEX_MARKET_MAX_PARALLEL", "8"), nil, `YANDEX_MARKET_MAX_PARALLEL must be a whole number from 1 to 4`},
 		{with(valid, "MCP_LOG_LEVEL", "loud"), nil, `MCP_LOG_LEVEL must be debug, info, warn or error, got "loud"`},
-		{with(valid, "MCP_FILE_ROOTS", "/does/not/exist"), nil, `MCP_FILE_ROOTS must list existing folders: "/does/not/exist"`},
-		{with(valid, "MCP_FILE_ROOTS", file), nil, `not a folder`},
 		{with(valid), []string{"--bogus"}, `flag provided but not defined: -bogus`},
 		{with(valid), []string{"extra"}, `unexpected argument "extra"`},
 	}
@@ -129,6 +127,9 @@ func TestBadSettingsNameTheVariable(t *testing.T) {
 		_, err := Load(context.Background(), tt.args, tt.env)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Load(%v) error = %v, want it to contain %q", tt.args, err, tt.want)
+		}
+		if err != nil && strings.ContainsAny(err.Error(), "\n\r") {
+			t.Errorf("the error takes more than a line: %q", err)
 		}
 		if err != nil && strings.Contains(err.Error(), "secret-key") {
 			t.Errorf("error shows the key: %v", err)
@@ -152,8 +153,42 @@ func TestHelp(t *testing.T) {
 	}
 }
 
+// TestReadOnlyCannotBeLifted: the operator's MCP_READ_ONLY=true stays whatever flags a
+// client's launch arguments add; either source switches it on.
+func TestReadOnlyCannotBeLifted(t *testing.T) {
+	for _, tt := range []struct {
+		env  string
+		args []string
+		want bool
+	}{
+		{"true", []string{"--read-only=false"}, true},
+		{"true", nil, true},
+		{"", []string{"--read-only"}, true},
+		{"false", []string{"--read-only=true"}, true},
+		{"false", nil, false},
+		{"", []string{"--read-only=false"}, false},
+	} {
+		c, err := Load(context.Background(), tt.args, with(valid, "MCP_READ_ONLY", tt.env))
+		if err != nil || bool(c.ReadOnly) != tt.want {
+			t.Errorf("MCP_READ_ONLY=%q %v: read-only %v, %v; want %v", tt.env, tt.args, c.ReadOnly, err, tt.want)
+		}
+	}
+}
+
+// TestSecretsAreTrimmed: a secret mounted from a file ends with a line break; it is taken
+// without it.
+func TestSecretsAreTrimmed(t *testing.T) {
+	c, err := Load(context.Background(), nil, with(valid, "YANDEX_MARKET_API_KEY", "ACMA:secret-key:1234\n", "MCP_AUTH_TOKEN", " t0ken\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.APIKey.Reveal() != "ACMA:secret-key:1234" || c.AuthToken.Reveal() != "t0ken" {
+		t.Errorf("key %q, token %q", c.APIKey.Reveal(), c.AuthToken.Reveal())
+	}
+}
+
 func TestStringHidesSecrets(t *testing.T) {
-	c, err := Load(context.Background(), nil, with(valid, "MCP_AUTH_TOKEN", "bearer-secret"))
+	c, err := Load(context.Background(), nil, with(valid, "MCP_AUTH_TOKEN", "bearer-secret", "YANDEX_MARKET_BASE_URL", "https://proxy:secret-key@proxy.example/market"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +197,8 @@ func TestStringHidesSecrets(t *testing.T) {
 			t.Errorf("secret shown: %s", s)
 		}
 	}
-	if !strings.Contains(c.String(), "APIKey=[set]") || !strings.Contains(c.String(), "OAuthToken=[unset]") {
+	if !strings.Contains(c.String(), "APIKey=[set]") || !strings.Contains(c.String(), "OAuthToken=[unset]") ||
+		!strings.Contains(c.String(), "BaseURL=https://proxy:xxxxx@proxy.example/market") {
 		t.Errorf("String() = %s", c)
 	}
 }

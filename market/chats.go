@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/yandex-market-mcp/market-chat-mcp/untrusted"
 )
 
 // MaxFileSize is the largest file the API takes in a chat.
@@ -79,6 +81,7 @@ func (c *Client) GetChatHistory(ctx context.Context, chatID, messageIDFrom int64
 	if res.Context.OrderID == 0 {
 		res.Context.OrderID = res.OrderID // answers from before contexts carry only the deprecated field
 	}
+	c.newest.saw(chatID, res.Messages)
 	return &History{Context: res.Context, Messages: res.Messages, NextPageToken: res.Paging.NextPageToken}, nil
 }
 
@@ -92,6 +95,7 @@ func (c *Client) GetChatMessage(ctx context.Context, chatID, messageID int64) (*
 	if err := c.do(ctx, &request{op: OpGetChatMessage, query: q}, &msg); err != nil {
 		return nil, err
 	}
+	c.newest.saw(chatID, []Message{msg})
 	return &msg, nil
 }
 
@@ -124,38 +128,46 @@ func (r *createdChat) check() error {
 	return nil
 }
 
-// SendMessage sends text to a chat on behalf of the seller, once (see the Client's doc).
+// SendMessage sends text to a chat on behalf of the seller, once (see Client.send).
 //
 // API docs: https://yandex.ru/dev/market/partner-api/doc/en/reference/chats/sendMessageToChat
-func (c *Client) SendMessage(ctx context.Context, chatID int64, text string) error {
+func (c *Client) SendMessage(ctx context.Context, chatID int64, text string) (Sent, error) {
 	if n := utf8.RuneCountInString(text); n == 0 || n > MaxMessageLength {
-		return fmt.Errorf("%s: a message must have 1 to %d characters, not %d", OpSendMessage.Name, MaxMessageLength, n)
+		return Sent{}, fmt.Errorf("%s: a message must have 1 to %d characters, not %d", OpSendMessage.Name, MaxMessageLength, n)
 	}
 	req, err := jsonRequest(OpSendMessage, chatQuery(chatID), struct {
 		Message string `json:"message"`
 	}{text})
 	if err != nil {
-		return err
+		return Sent{}, err
 	}
-	want := strings.TrimSpace(text)
-	return c.send(ctx, req, chatID, func(m *Message) bool { return strings.TrimSpace(m.Text) == want })
+	return c.send(ctx, req, chatID, func(m *Message) bool { return sameText(m.Text, text) })
 }
 
-// SendFile sends a file of at most MaxFileSize bytes to a chat on behalf of the seller, once.
+// SendFile sends a file of at most MaxFileSize bytes to a chat on behalf of the seller, once. Its
+// name must pass untrusted.CheckFileName: it is what the buyer sees.
 //
 // API docs: https://yandex.ru/dev/market/partner-api/doc/en/reference/chats/sendFileToChat
-func (c *Client) SendFile(ctx context.Context, chatID int64, f File) error {
-	if len(f.Data) > MaxFileSize {
-		return fmt.Errorf("%s: file %q is %d bytes, over the API's limit of %d", OpSendFile.Name, f.Name, len(f.Data), MaxFileSize)
+func (c *Client) SendFile(ctx context.Context, chatID int64, f File) (Sent, error) {
+	if err := untrusted.CheckFileName(f.Name); err != nil {
+		return Sent{}, fmt.Errorf("%s: the file name %q %w", OpSendFile.Name, f.Name, err)
+	}
+	switch {
+	case len(f.Data) > MaxFileSize:
+		return Sent{}, fmt.Errorf("%s: file %q is %d bytes, over the API's limit of %d", OpSendFile.Name, f.Name, len(f.Data), MaxFileSize)
+	case len(f.Data) == 0:
+		return Sent{}, fmt.Errorf("%s: file %q is empty", OpSendFile.Name, f.Name)
 	}
 	body, contentType, err := multipartFile(f)
 	if err != nil {
-		return fmt.Errorf("%s: %w", OpSendFile.Name, err)
+		return Sent{}, fmt.Errorf("%s: %w", OpSendFile.Name, err)
 	}
 	req := &request{op: OpSendFile, query: chatQuery(chatID), body: body, contentType: contentType}
+	// Market may store the name in another form, or even another name: a file of the same size
+	// in a newer message of the seller's is taken as this one too.
 	return c.send(ctx, req, chatID, func(m *Message) bool {
 		for _, a := range m.Payload {
-			if a.Name == f.Name && a.Size == int64(len(f.Data)) {
+			if sameName(a.Name, f.Name) || a.Size == int64(len(f.Data)) {
 				return true
 			}
 		}
@@ -188,8 +200,10 @@ func multipartFile(f File) ([]byte, string, error) {
 	return buf.Bytes(), w.FormDataContentType(), nil
 }
 
-// quoteEscaper escapes a file name as mime/multipart does for CreateFormFile.
-var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"", "\r", "%0D", "\n", "%0A")
+// quoteEscaper escapes a file name as browsers do in a form upload (the HTML standard's
+// multipart/form-data encoding), which servers expect, rather than with backslashes as Go's
+// mime/multipart does.
+var quoteEscaper = strings.NewReplacer(`"`, "%22", "\r", "%0D", "\n", "%0A")
 
 // fillContext copies the deprecated top-level order id into the context, where answers from
 // before contexts existed lack it.

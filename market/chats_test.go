@@ -247,7 +247,8 @@ func requestCases(t *testing.T, s *markettest.Server) []requestCase {
 		{
 			name: "sendMessageToChat",
 			call: func(ctx context.Context, c *market.Client) error {
-				return c.SendMessage(ctx, chat.ChatID, `Здравствуйте! Замену отправим завтра, трек-номер пришлём "в чат".`)
+				_, err := c.SendMessage(ctx, chat.ChatID, `Здравствуйте! Замену отправим завтра, трек-номер пришлём "в чат".`)
+				return err
 			},
 			method: http.MethodPost, path: "/chats/message", query: url.Values{"chatId": {chatID}}, contentType: jsonType,
 			body: `{"message":"Здравствуйте! Замену отправим завтра, трек-номер пришлём \"в чат\"."}`,
@@ -255,7 +256,8 @@ func requestCases(t *testing.T, s *markettest.Server) []requestCase {
 		{
 			name: "sendFileToChat",
 			call: func(ctx context.Context, c *market.Client) error {
-				return c.SendFile(ctx, chat.ChatID, market.File{Name: "фото.jpg", ContentType: "image/jpeg", Data: []byte("jpeg")})
+				_, err := c.SendFile(ctx, chat.ChatID, market.File{Name: "фото.jpg", ContentType: "image/jpeg", Data: []byte("jpeg")})
+				return err
 			},
 			method: http.MethodPost, path: "/chats/file/send", query: url.Values{"chatId": {chatID}}, contentType: "multipart/form-data",
 		},
@@ -273,6 +275,15 @@ func wantRequest(t *testing.T, s *markettest.Server, r markettest.Request, metho
 	}
 }
 
+// sendsRead is how many history reads a call makes before its request: one for a send, which
+// notes the chat's newest message (see TestSettleIgnoresWhatCameBefore).
+func (rc requestCase) sendsRead() int {
+	if strings.HasPrefix(rc.name, "send") {
+		return 1
+	}
+	return 0
+}
+
 func TestRequests(t *testing.T) {
 	s := newServer(t)
 	c := newClient(t, s)
@@ -283,10 +294,10 @@ func TestRequests(t *testing.T) {
 				t.Fatal(err)
 			}
 			reqs := s.Requests()
-			if len(reqs) != before+1 {
-				t.Fatalf("%d requests sent, want 1", len(reqs)-before)
+			if want := before + 1 + rc.sendsRead(); len(reqs) != want {
+				t.Fatalf("%d requests sent, want %d", len(reqs)-before, want-before)
 			}
-			r := reqs[before]
+			r := reqs[len(reqs)-1]
 			wantRequest(t, s, r, rc.method, rc.path, rc.query)
 			if rc.contentType != "multipart/form-data" && string(r.Body) != rc.body {
 				t.Errorf("body %s, want %s", r.Body, rc.body)
@@ -482,12 +493,17 @@ func TestSendMessage(t *testing.T) {
 	chat := openChat(t, s)
 	before := len(s.Messages(chat.ChatID))
 	text := "Дмитрий, здравствуйте! Отправили замену — чайник «Смарт-2», трек RU123456789CN. Спасибо, что подождали 🙏"
-	if err := c.SendMessage(t.Context(), chat.ChatID, text); err != nil {
+	sent, err := c.SendMessage(t.Context(), chat.ChatID, text)
+	if err != nil {
 		t.Fatal(err)
 	}
 	msgs := s.Messages(chat.ChatID)
 	if len(msgs) != before+1 {
 		t.Fatalf("%d messages stored, want 1", len(msgs)-before)
+	}
+	// Without a history to settle it, the send's time is that of Market's answer, by its clock.
+	if last := msgs[len(msgs)-1]; !sent.At.Equal(last.CreatedAt) {
+		t.Errorf("sent at %v, stored at %v", sent.At, last.CreatedAt)
 	}
 	if last := msgs[len(msgs)-1]; last.Message != text || last.Sender != markettest.SenderPartner {
 		t.Errorf("stored %s %q, want PARTNER %q", last.Sender, last.Message, text)
@@ -528,7 +544,9 @@ func filePart(t *testing.T, r markettest.Request) sentFile {
 	if _, err := mr.NextPart(); err != io.EOF {
 		t.Errorf("after the file part: %v, want the end of the body", err)
 	}
-	return sentFile{name: part.FileName(), header: part.Header, data: data}
+	// Browsers encode quotes and line breaks in a file name as %22, %0D and %0A.
+	name := strings.NewReplacer("%22", `"`, "%0D", "\r", "%0A", "\n").Replace(part.FileName())
+	return sentFile{name: name, header: part.Header, data: data}
 }
 
 func TestSendFile(t *testing.T) {
@@ -540,7 +558,6 @@ func TestSendFile(t *testing.T) {
 	}{
 		{"photo", market.File{Name: "photo.jpg", ContentType: "image/jpeg", Data: jpeg}, "image/jpeg"},
 		{"name with quotes and Cyrillic", market.File{Name: `счёт "№ 17" от 24.11.pdf`, ContentType: "application/pdf", Data: []byte("%PDF-1.7\n")}, "application/pdf"},
-		{"name with a backslash", market.File{Name: `акт\сверки.txt`, ContentType: "text/plain; charset=utf-8", Data: []byte("Акт сверки")}, "text/plain; charset=utf-8"},
 		{"no content type", market.File{Name: "data.bin", Data: []byte{0, 1, 2, 0xfe, 0xff}}, "application/octet-stream"},
 	}
 	for _, tt := range tests {
@@ -548,7 +565,7 @@ func TestSendFile(t *testing.T) {
 			s := newServer(t)
 			c := newClient(t, s)
 			chat := openChat(t, s)
-			if err := c.SendFile(t.Context(), chat.ChatID, tt.file); err != nil {
+			if _, err := c.SendFile(t.Context(), chat.ChatID, tt.file); err != nil {
 				t.Fatal(err)
 			}
 			r := lastRequest(t, s)
@@ -556,6 +573,11 @@ func TestSendFile(t *testing.T) {
 			f := filePart(t, r)
 			if contentType := f.header.Get("Content-Type"); f.name != tt.file.Name || contentType != tt.wantContentType || !bytes.Equal(f.data, tt.file.Data) {
 				t.Errorf("part %q %q %q, want %q %q %q", f.name, contentType, f.data, tt.file.Name, tt.wantContentType, tt.file.Data)
+			}
+			// Quotes go out as a browser sends them, %-encoded, not escaped with a backslash.
+			if disposition := f.header.Get("Content-Disposition"); strings.Contains(tt.file.Name, `"`) &&
+				(!strings.Contains(disposition, "%22") || strings.Contains(disposition, `\"`)) {
+				t.Errorf("Content-Disposition %s, want the quotes as %%22", disposition)
 			}
 			msgs := s.Messages(chat.ChatID)
 			last := msgs[len(msgs)-1]
@@ -567,22 +589,21 @@ func TestSendFile(t *testing.T) {
 	}
 }
 
-// TestSendFileNameAddsNoPartHeader sends a file whose name holds a line break: the name must
-// stay inside its Content-Disposition parameter, as mime/multipart keeps it.
-func TestSendFileNameAddsNoPartHeader(t *testing.T) {
+// TestSendFileNamesAreChecked: a name the buyer would not read as it is (a line break that
+// could add a part header, a direction override that turns "fdp.exe" into "exe.pdf", a folder)
+// is refused before anything is sent.
+func TestSendFileNamesAreChecked(t *testing.T) {
 	s := newServer(t)
 	c := newClient(t, s)
 	chat := openChat(t, s)
-	file := market.File{Name: "накладная.pdf\r\nX-Injected: yes", ContentType: "application/pdf", Data: []byte("%PDF-1.7\n")}
-	if err := c.SendFile(t.Context(), chat.ChatID, file); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"накладная.pdf\r\nX-Injected: yes", "invoice\u202efdp.exe", "../passwd", `акт\сверки.txt`, "..", " ", ""} {
+		_, err := c.SendFile(t.Context(), chat.ChatID, market.File{Name: name, ContentType: "application/pdf", Data: []byte("%PDF-1.7\n")})
+		if err == nil {
+			t.Errorf("SendFile(%q) succeeded", name)
+		}
 	}
-	f := filePart(t, lastRequest(t, s))
-	if len(f.header) != 2 || f.header.Get("Content-Type") != file.ContentType {
-		t.Errorf("part headers %q, want only Content-Disposition and Content-Type %q", f.header, file.ContentType)
-	}
-	if strings.ContainsAny(f.name, "\r\n") || !strings.HasPrefix(f.name, "накладная.pdf") {
-		t.Errorf("file name %q, want the name with its line break escaped", f.name)
+	if n := len(s.Requests()); n != 0 {
+		t.Errorf("%d requests sent", n)
 	}
 }
 
@@ -594,6 +615,7 @@ func TestSendFileSizeLimit(t *testing.T) {
 	}{
 		{"at the limit", market.MaxFileSize, false},
 		{"over the limit", market.MaxFileSize + 1, true},
+		{"empty", 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -601,7 +623,7 @@ func TestSendFileSizeLimit(t *testing.T) {
 			c := newClient(t, s)
 			chat := openChat(t, s)
 			data := bytes.Repeat([]byte{0xab}, tt.size)
-			err := c.SendFile(t.Context(), chat.ChatID, market.File{Name: "scan.png", ContentType: "image/png", Data: data})
+			_, err := c.SendFile(t.Context(), chat.ChatID, market.File{Name: "scan.png", ContentType: "image/png", Data: data})
 			sent := s.Stats().Requests[markettest.OpSendFileToChat]
 			switch {
 			case tt.wantErr && (err == nil || sent != 0):
@@ -768,14 +790,10 @@ func chatContext(ctx context.Context, c *market.Client) (market.FullContext, err
 }
 
 func TestSendMessageLengthIsCheckedLocally(t *testing.T) {
-	s := markettest.New()
-	defer s.Close()
-	c, err := market.New(market.Options{BaseURL: s.URL, APIKey: s.APIKey, BusinessID: s.BusinessID})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newServer(t)
+	c := newClient(t, s)
 	for _, text := range []string{"", strings.Repeat("я", market.MaxMessageLength+1)} {
-		if err := c.SendMessage(context.Background(), 1, text); err == nil {
+		if _, err := c.SendMessage(t.Context(), 1, text); err == nil {
 			t.Errorf("SendMessage of %d characters succeeded", len([]rune(text)))
 		}
 	}

@@ -15,16 +15,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
 	"reflect"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cenkalti/backoff/v4"
 )
@@ -40,6 +44,9 @@ const (
 	maxErrorBody  = 64 << 10 // error envelopes are small; a proxy's HTML page is cut here
 	maxResultBody = 16 << 20 // a page of 100 messages of 4096 characters fits many times over
 )
+
+// ErrAnswerTooLarge is the cause of a *ResponseError for an answer larger than the client reads.
+var ErrAnswerTooLarge = fmt.Errorf("the answer is larger than the %d MB the client reads", maxResultBody>>20)
 
 // Options configure a Client.
 type Options struct {
@@ -61,8 +68,9 @@ type Options struct {
 	UserAgent string
 	// MaxParallel bounds the requests in flight; it defaults to DefaultMaxParallel, the API's limit.
 	MaxParallel int
-	// MaxWait bounds how long a call waits for a spent budget; it defaults to DefaultMaxWait.
-	// A longer wait ends at once with a *RateLimitError.
+	// MaxWait bounds how long a call waits for one of the API's limits; zero means
+	// DefaultMaxWait, and NoWait makes calls that would wait fail at once. A longer wait ends at
+	// once with a *RateLimitError.
 	MaxWait time.Duration
 	// MaxAttempts bounds the exchanges of one call; it defaults to DefaultMaxAttempts, and 1
 	// turns retries off.
@@ -89,9 +97,13 @@ type Client struct {
 	gate    gate
 	budgets map[string]*budget // by operation name
 	chats   chatQueues
+	newest  newestMessages
 	skew    atomic.Int64 // the API's clock minus ours, in nanoseconds, from the Date header
-	skewSet atomic.Bool
+	redact  *strings.Replacer
 }
+
+// NoWait, as Options.MaxWait, makes a call that would have to wait for a limit fail at once.
+const NoWait time.Duration = -1
 
 // New checks the options and returns a client. It does no network I/O.
 func New(o Options) (*Client, error) {
@@ -100,7 +112,13 @@ func New(o Options) (*Client, error) {
 	}
 	u, err := url.Parse(o.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("base URL %q must be an absolute http or https URL", o.BaseURL)
+		shown := o.BaseURL
+		if err == nil {
+			shown = u.Redacted()
+		} else if strings.Contains(shown, "@") {
+			shown = "(a malformed URL)"
+		}
+		return nil, fmt.Errorf("base URL %q must be an absolute http or https URL", shown)
 	}
 	if o.BusinessID <= 0 {
 		return nil, errors.New("business id must be a positive integer")
@@ -110,7 +128,7 @@ func New(o Options) (*Client, error) {
 		userAgent: o.UserAgent,
 		http:      o.HTTPClient,
 		timeout:   cmp.Or(o.Timeout, DefaultTimeout),
-		maxWait:   cmp.Or(o.MaxWait, DefaultMaxWait),
+		maxWait:   max(cmp.Or(o.MaxWait, DefaultMaxWait), 0),
 		attempts:  cmp.Or(o.MaxAttempts, DefaultMaxAttempts),
 		log:       cmp.Or(o.Logger, slog.Default()),
 		gate:      make(gate, cmp.Or(o.MaxParallel, DefaultMaxParallel)),
@@ -129,6 +147,10 @@ func New(o Options) (*Client, error) {
 	default:
 		return nil, errors.New("an API key (or an OAuth token) is required")
 	}
+	if strings.ContainsFunc(o.APIKey+o.OAuthToken, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return nil, errors.New("the API key (or OAuth token) must be one word, without spaces or line breaks")
+	}
+	c.redact = redactor(o.APIKey, o.OAuthToken)
 	if c.http == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		// Keep a connection for each request that may be in flight, rather than the default two:
@@ -136,7 +158,43 @@ func New(o Options) (*Client, error) {
 		t.MaxIdleConnsPerHost = cap(c.gate)
 		c.http = &http.Client{Transport: t}
 	}
+	hc := *c.http
+	// Go follows redirects with the Api-Key header and, for 307 and 308, the body: to another
+	// host, even from https to http. The API does not redirect, so an answer that does is taken
+	// as it is, and neither the key nor a message ever leaves the configured host.
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.http = &hc
 	return c, nil
+}
+
+// redactor replaces the credentials, and the forms an echo of a request may show them in, with
+// "[redacted]".
+func redactor(credentials ...string) *strings.Replacer {
+	var secrets []string
+	add := func(s string) {
+		if len(s) >= 8 && !slices.Contains(secrets, s) {
+			secrets = append(secrets, s)
+		}
+	}
+	for _, s := range credentials {
+		if s == "" {
+			continue
+		}
+		add(s)
+		add(url.QueryEscape(s))
+		for part := range strings.SplitSeq(s, ":") { // an Api-Key is ACMA:<secret>:<check>
+			if len(part) >= 16 {
+				add(part)
+			}
+		}
+	}
+	// At each place the first match in argument order wins: the whole key before its parts.
+	slices.SortFunc(secrets, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	pairs := make([]string, 0, 2*len(secrets))
+	for _, s := range secrets {
+		pairs = append(pairs, s, "[redacted]")
+	}
+	return strings.NewReplacer(pairs...)
 }
 
 // request is what one call sends; it can be sent again, as its body is kept as bytes.
@@ -145,6 +203,8 @@ type request struct {
 	query       url.Values
 	body        []byte
 	contentType string
+	// answered is the API's time of the answer that succeeded, from its Date header.
+	answered time.Time
 }
 
 // jsonRequest builds a request whose body is v as JSON.
@@ -204,7 +264,11 @@ func (c *Client) attempt(ctx context.Context, req *request, traceID string, atte
 		return err
 	}
 	b.done(resp.status, resp.header, c.clockSkew())
-	return decodeResult(req.op, resp, traceID, out)
+	if err := c.decodeResult(req.op, resp, traceID, out); err != nil {
+		return err
+	}
+	req.answered = c.apiTime(resp.header, time.Now())
+	return nil
 }
 
 // response is a finished HTTP exchange with its body read.
@@ -212,6 +276,8 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	// tooLarge is set when the body was cut at the limit the client reads.
+	tooLarge bool
 }
 
 // exchange performs one HTTP exchange within the per-request timeout and reads the body.
@@ -250,8 +316,8 @@ func (c *Client) exchange(ctx context.Context, req *request, traceID string, att
 			return // the attributes cost more than the check
 		}
 		attrs := []any{"op", req.op.Name, "status", status, "duration", time.Since(start), "attempt", attempt, "trace_id", traceID}
-		if hdr != nil {
-			attrs = append(attrs, "remaining", hdr.Get("X-RateLimit-Resource-Remaining"))
+		if remaining, err := strconv.Atoi(hdr.Get("X-RateLimit-Resource-Remaining")); err == nil {
+			attrs = append(attrs, "remaining", remaining)
 		}
 		if err != nil {
 			attrs = append(attrs, "error", err)
@@ -269,7 +335,7 @@ func (c *Client) exchange(ctx context.Context, req *request, traceID string, att
 	if hresp.StatusCode >= 300 {
 		limit = maxErrorBody
 	}
-	data, err := io.ReadAll(io.LimitReader(hresp.Body, limit))
+	data, err := io.ReadAll(io.LimitReader(hresp.Body, limit+1))
 	if err != nil {
 		err = &NetworkError{Op: req.op.Name, TraceID: traceID, Sent: true, Err: fmt.Errorf("reading the answer: %w", err)}
 	}
@@ -278,7 +344,11 @@ func (c *Client) exchange(ctx context.Context, req *request, traceID string, att
 		return nil, err
 	}
 	c.learnClock(hresp.Header, start)
-	return &response{status: hresp.StatusCode, header: hresp.Header, body: data}, nil
+	resp := &response{status: hresp.StatusCode, header: hresp.Header, body: data}
+	if int64(len(data)) > limit {
+		resp.body, resp.tooLarge = data[:limit], true
+	}
+	return resp, nil
 }
 
 // clockSkew is how far the API's clock is ahead of ours, when that is more than the Date
@@ -294,31 +364,55 @@ func (c *Client) clockSkew() time.Duration {
 func (c *Client) learnClock(h http.Header, sent time.Time) {
 	if date, err := http.ParseTime(h.Get("Date")); err == nil {
 		c.skew.Store(int64(date.Sub(sent)))
-		c.skewSet.Store(true)
 	}
 }
 
-// decodeResult turns an answer into out or into a typed error.
-func decodeResult(op Operation, resp *response, traceID string, out any) error {
+// apiTime is the API's time of an answer: its Date, or, without one, our time moved by what the
+// client knows of the API's clock.
+func (c *Client) apiTime(h http.Header, now time.Time) time.Time {
+	if date, err := http.ParseTime(h.Get("Date")); err == nil {
+		return date
+	}
+	return now.Add(c.clockSkew()).Truncate(time.Second)
+}
+
+// decodeResult turns an answer into out or into a typed error. Every text taken from the answer
+// has the client's credentials removed, in case a proxy's page echoes the request.
+func (c *Client) decodeResult(op Operation, resp *response, traceID string, out any) error {
+	if resp.tooLarge && resp.status >= 200 && resp.status <= 299 {
+		return &ResponseError{Op: op.Name, Status: resp.status, TraceID: traceID, Err: ErrAnswerTooLarge}
+	}
 	if out != nil && resp.status >= 200 && resp.status <= 299 && decodeOK(resp.body, out) {
 		return checkResult(op, resp, traceID, out, nil)
 	}
 	var env envelope
 	jsonErr := json.Unmarshal(resp.body, &env)
+	message := func() string {
+		if len(env.Errors) > 0 {
+			return c.redact.Replace(env.Errors[0].Message)
+		}
+		if jsonErr != nil {
+			return c.redact.Replace(pageText(resp.body))
+		}
+		return ""
+	}
 	switch {
 	case resp.status == statusEnhanceYourCalm:
-		e := &RateLimitError{Op: op.Name, TraceID: traceID, Message: firstMessage(env)}
+		e := &RateLimitError{Op: op.Name, TraceID: traceID, Message: message()}
 		e.Until, _ = http.ParseTime(resp.header.Get("X-RateLimit-Resource-Until"))
 		e.Limit, _ = strconv.Atoi(resp.header.Get("X-RateLimit-Resource-Limit"))
 		remaining, err := strconv.Atoi(resp.header.Get("X-RateLimit-Resource-Remaining"))
 		e.Parallel = e.Until.IsZero() || (err == nil && remaining > 0)
+		if !e.Parallel {
+			e.Until = capWindow(e.Until.Add(-c.clockSkew()), time.Now())
+		}
 		return e
+	case resp.status >= 300 && resp.status <= 399:
+		return &APIError{Op: op.Name, Status: resp.status, TraceID: traceID, Redirect: redirectHost(resp.header)}
 	case resp.status < 200 || resp.status > 299 || (jsonErr == nil && env.Status == "ERROR"):
-		e := &APIError{Op: op.Name, Status: resp.status, TraceID: traceID}
+		e := &APIError{Op: op.Name, Status: resp.status, TraceID: traceID, Message: message()}
 		if len(env.Errors) > 0 {
-			e.Code, e.Message = env.Errors[0].Code, env.Errors[0].Message
-		} else if jsonErr != nil {
-			e.Message = strings.TrimSpace(strings.ToValidUTF8(string(resp.body[:min(len(resp.body), 200)]), ""))
+			e.Code = c.redact.Replace(env.Errors[0].Code)
 		}
 		return e
 	case jsonErr != nil:
@@ -330,6 +424,46 @@ func decodeResult(op Operation, resp *response, traceID string, out any) error {
 	}
 	return checkResult(op, resp, traceID, out, json.Unmarshal(env.Result, out))
 }
+
+// redirectHost names where a redirect points, without the rest of its URL.
+func redirectHost(h http.Header) string {
+	u, err := url.Parse(h.Get("Location"))
+	if err != nil || u.Host == "" {
+		return "another address"
+	}
+	return u.Host
+}
+
+// maxPageText bounds the text kept of an answer that is not the API's JSON.
+const maxPageText = 200
+
+// pageText is what a reader would see of an answer that is not the API's JSON, such as a
+// proxy's HTML error page: its title if it has one, else its text without markup, on one line,
+// cut to maxPageText bytes of whole characters.
+func pageText(body []byte) string {
+	text := strings.ToValidUTF8(string(body), "")
+	if m := htmlTitle.FindStringSubmatch(text); m != nil {
+		text = m[1]
+	} else {
+		text = htmlHidden.ReplaceAllString(text, " ")
+		text = htmlTag.ReplaceAllString(text, " ")
+	}
+	text = strings.Join(strings.Fields(html.UnescapeString(text)), " ")
+	if len(text) <= maxPageText {
+		return text
+	}
+	cut := maxPageText
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	return text[:cut] + "…"
+}
+
+var (
+	htmlTitle  = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+	htmlHidden = regexp.MustCompile(`(?is)<(script|style)[^>]*>.*?</(script|style)>|<!--.*?-->`)
+	htmlTag    = regexp.MustCompile(`(?s)<[^>]*>`)
+)
 
 // decodeOK decodes the result of an answer that says OK into out in one pass over the body, and
 // reports whether the answer was one; decodeResult tells what is wrong with any other.
@@ -360,13 +494,6 @@ func checkResult(op Operation, resp *response, traceID string, out any, err erro
 
 // checker is a result that can tell when a well-formed answer still lacks what it must hold.
 type checker interface{ check() error }
-
-func firstMessage(env envelope) string {
-	if len(env.Errors) == 0 {
-		return ""
-	}
-	return env.Errors[0].Message
-}
 
 // unwrapURLError drops *url.Error's "Post \"https://...\":" prefix, which repeats the URL in every message.
 func unwrapURLError(err error) error {

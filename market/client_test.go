@@ -5,12 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,10 +23,11 @@ import (
 	"github.com/yandex-market-mcp/market-chat-mcp/market/markettest"
 )
 
-// newServer starts a markettest server that closes when the test ends.
+// newServer starts an in-memory markettest server that closes when the test ends. Inside a
+// synctest bubble it runs on the bubble's clock.
 func newServer(t *testing.T, opts ...markettest.Option) *markettest.Server {
 	t.Helper()
-	s := markettest.New(opts...)
+	s := markettest.NewInMemory(opts...)
 	t.Cleanup(s.Close)
 	return s
 }
@@ -35,6 +41,7 @@ func newClient(t *testing.T, s *markettest.Server, edits ...func(*market.Options
 		BaseURL:     s.URL,
 		APIKey:      s.APIKey,
 		BusinessID:  s.BusinessID,
+		HTTPClient:  s.Client(),
 		Logger:      slog.New(slog.DiscardHandler),
 		MaxAttempts: 1,
 	}
@@ -59,7 +66,7 @@ func withOAuth(token string) func(*market.Options) {
 // withoutKeepAlives makes a client open a connection per request, so that Go's transport never
 // retries a request whose connection was dropped as if it had been a stale idle one.
 func withoutKeepAlives(o *market.Options) {
-	o.HTTPClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	o.HTTPClient.Transport.(*http.Transport).DisableKeepAlives = true
 }
 
 // lastRequest returns the last request s received.
@@ -176,9 +183,11 @@ func TestHeaders(t *testing.T) {
 					t.Fatalf("%s: %v", rc.name, err)
 				}
 			}
-			reqs := s.Requests()
-			if len(reqs) != len(cases) {
-				t.Fatalf("%d requests for %d calls", len(reqs), len(cases))
+			var reqs []markettest.Request // each call's own request, without the reads before sends
+			all := s.Requests()
+			for _, rc := range cases {
+				all = all[rc.sendsRead():]
+				reqs, all = append(reqs, all[0]), all[1:]
 			}
 			traces := make(map[string]bool)
 			for i, r := range reqs {
@@ -312,4 +321,87 @@ func TestTimeout(t *testing.T) {
 	}
 	wantUntyped(t, err)
 	waitFor(t, "the server to see the client go away", func() bool { return s.Stats().InFlight == 0 })
+}
+
+// TestRedirectsAreNotFollowed: an answer that redirects elsewhere (a captive portal, a
+// misconfigured proxy) must not take the key or a message with it: the client stops there.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	for _, status := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			var elsewhere atomic.Int32
+			other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				elsewhere.Add(1)
+				fmt.Fprint(w, `{"status":"OK"}`)
+			}))
+			defer other.Close()
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodPost && r.URL.Path == "/v2/businesses/1/chats/history" {
+					fmt.Fprint(w, `{"status":"OK","result":{"context":{"type":"DIRECT"},"messages":[]}}`)
+					return
+				}
+				http.Redirect(w, r, other.URL+r.URL.Path, status)
+			}))
+			defer api.Close()
+			c, err := market.New(market.Options{BaseURL: api.URL, APIKey: "ACMA:redirectTestKey0123456789:abc", BusinessID: 1, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.SendMessage(t.Context(), 5, "Здравствуйте!")
+			var api3xx *market.APIError
+			if !errors.As(err, &api3xx) || api3xx.Status != status || !strings.Contains(err.Error(), "127.0.0.1") {
+				t.Errorf("err = %v, want the redirect as an *APIError naming its host", err)
+			}
+			if _, err := c.GetChat(t.Context(), 5); !errors.As(err, &api3xx) {
+				t.Errorf("GetChat: %v", err)
+			}
+			if n := elsewhere.Load(); n != 0 {
+				t.Errorf("%d requests followed the redirect", n)
+			}
+		})
+	}
+}
+
+// TestEchoedSecretsAreRedacted: a proxy's error page that echoes the request's headers must not
+// put the key into errors or logs.
+func TestEchoedSecretsAreRedacted(t *testing.T) {
+	const key = "ACMA:EchoedSecretPart0123456789abcdef:5eed1234"
+	for _, page := range []string{
+		"<html><body><pre>Api-Key: " + key + "</pre></body></html>",
+		`{"status":"ERROR","errors":[{"code":"BAD","message":"header Api-Key=` + url.QueryEscape(key) + ` refused"}]}`,
+		"upstream refused the secret EchoedSecretPart0123456789abcdef alone",
+	} {
+		api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusBadGateway)
+			fmt.Fprint(w, page)
+		}))
+		var logs bytes.Buffer
+		c, err := market.New(market.Options{BaseURL: api.URL, APIKey: key, BusinessID: 1, MaxAttempts: 1,
+			Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.GetChat(t.Context(), 5)
+		api.Close()
+		if err == nil || !strings.Contains(err.Error(), "[redacted]") {
+			t.Errorf("err = %v, want the echo redacted", err)
+		}
+		if out := err.Error() + logs.String(); strings.Contains(out, "EchoedSecretPart0123456789abcdef") {
+			t.Errorf("the key shows:\n%s", out)
+		}
+	}
+}
+
+// TestCredentialsAreOneWord: a key or token with a line break inside is refused at once; one
+// that ends with a line break (as secrets mounted from files do) is refused too, by New, rather
+// than failing every request as a network error.
+func TestCredentialsAreOneWord(t *testing.T) {
+	for _, o := range []market.Options{
+		{APIKey: "ACMA:key0123456789:abc\n", BusinessID: 1},
+		{APIKey: "ACMA:key01\r\n23456789:abc", BusinessID: 1},
+		{OAuthToken: "y0_token with space", BusinessID: 1},
+	} {
+		if _, err := market.New(o); err == nil || !strings.Contains(err.Error(), "one word") {
+			t.Errorf("New(%q) = %v", o.APIKey+o.OAuthToken, err)
+		}
+	}
 }

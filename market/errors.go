@@ -14,6 +14,9 @@ type APIError struct {
 	Code    string // the API's error code, e.g. "NOT_FOUND"; an open set
 	Message string // the API's message, human prose
 	TraceID string // the traceparent trace id, for Market support
+	// Redirect is the host a 3xx answer pointed to; the client follows no redirects, so that
+	// the credentials and the request never leave the configured host.
+	Redirect string
 }
 
 func (e *APIError) Error() string {
@@ -24,6 +27,9 @@ func (e *APIError) Error() string {
 	}
 	if e.Message != "" {
 		b.WriteString(": " + e.Message)
+	}
+	if e.Redirect != "" {
+		b.WriteString(": a redirect to " + e.Redirect + ", not followed")
 	}
 	if e.TraceID != "" {
 		b.WriteString(" (trace " + e.TraceID + ")")
@@ -48,13 +54,20 @@ type RateLimitError struct {
 	// Parallel is true when the API refused for too many requests in flight, not for a spent
 	// budget: its answer had no Until, or said that budget was left.
 	Parallel bool
+	// Pending is true when the client held the request back for the answers of earlier
+	// requests, which tell what is left of the budget, and they did not come within the caller's
+	// bounds.
+	Pending bool
 }
 
 func (e *RateLimitError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: rate limit reached", e.Op)
-	if !e.Until.IsZero() {
-		fmt.Fprintf(&b, "; it resets in %s, at %s", time.Until(e.Until).Round(time.Second), e.Until.UTC().Format(time.RFC3339))
+	switch {
+	case e.Pending:
+		b.WriteString("; earlier requests that tell what is left of the budget are not answered yet")
+	case !e.Until.IsZero():
+		fmt.Fprintf(&b, "; it resets in %s, at %s", max(time.Until(e.Until), 0).Round(time.Second), e.Until.UTC().Format(time.RFC3339))
 	}
 	if e.Message != "" {
 		b.WriteString(": " + e.Message)
@@ -98,17 +111,24 @@ func (e *NetworkError) Error() string {
 
 func (e *NetworkError) Unwrap() error { return e.Err }
 
-// UnconfirmedError is a send that failed in a way that leaves open whether the buyer got it, and
-// whose chat history could not be read to tell. The caller should read the history before
-// sending again.
+// UnconfirmedError is a send that failed in a way that leaves open whether the buyer got it,
+// which the chat's history could not settle: it could not be read, or it did not show the send
+// although the last attempt may still have been stored. The caller should read the history
+// before sending again.
 type UnconfirmedError struct {
 	Op     string
 	ChatID int64
-	Err    error // why the send failed
-	Check  error // why the history could not tell
+	Err    error // why the last attempt failed
+	// Check is why the history could not tell; nil when it was read and lacked the send.
+	Check error
+	// Attempts is how many times the send went out.
+	Attempts int
 }
 
 func (e *UnconfirmedError) Error() string {
+	if e.Check == nil {
+		return fmt.Sprintf("%s to chat %d is unconfirmed after %d attempts: %v; the chat's history does not show it yet", e.Op, e.ChatID, e.Attempts, e.Err)
+	}
 	return fmt.Sprintf("%s to chat %d is unconfirmed: %v; reading the chat's history failed too: %v", e.Op, e.ChatID, e.Err, e.Check)
 }
 

@@ -106,6 +106,9 @@ func callCreateChat(about market.ChatContext) func(context.Context, *market.Clie
 	}
 }
 
+// firstSeededChat is the id of the first chat markettest seeds.
+const firstSeededChat = 4821001
+
 func TestErrors(t *testing.T) {
 	const business = markettest.DefaultBusinessID
 	// Windows are an hour ahead of now, as the client weighs waits by its own clock.
@@ -162,7 +165,8 @@ func TestErrors(t *testing.T) {
 			name:   "420 budget spent, as injected",
 			inject: markettest.OpSendMessageToChat, fault: markettest.Fault{Status: 420, Until: until},
 			call: func(ctx context.Context, c *market.Client) error {
-				return c.SendMessage(ctx, 1, "Добрый день!")
+				_, err := c.SendMessage(ctx, firstSeededChat, "Добрый день!")
+				return err
 			},
 			want: &market.RateLimitError{Op: "sendMessageToChat", Until: until, Limit: 1000,
 				Message: "Hit rate limit of '1000' requests per '1 hour' for resource '/v2/businesses/{businessId}/chats/message' for businessId 7654321"},
@@ -209,7 +213,7 @@ func TestErrors(t *testing.T) {
 			name:   "HTML error page",
 			inject: markettest.OpCreateChat, fault: markettest.Fault{Status: 502, Body: errorPage},
 			call:      callCreateChat(market.ChatContext{Type: market.ContextOrder, ID: 1}),
-			want:      &market.APIError{Op: "createChat", Status: 502, Message: strings.TrimSpace(errorPage)},
+			want:      &market.APIError{Op: "createChat", Status: 502, Message: "502 Bad Gateway"},
 			temporary: true,
 		},
 		{
@@ -289,7 +293,10 @@ func TestUnexpectedAnswers(t *testing.T) {
 		},
 		{
 			name: "sendMessageToChat answered OK with no result", status: 200, body: `{"status":"OK"}`,
-			call: func(ctx context.Context, c *market.Client) error { return c.SendMessage(ctx, 5, "Спасибо!") },
+			call: func(ctx context.Context, c *market.Client) error {
+				_, err := c.SendMessage(ctx, 5, "Спасибо!")
+				return err
+			},
 		},
 	}
 	for _, tt := range tests {
@@ -302,7 +309,8 @@ func TestUnexpectedAnswers(t *testing.T) {
 }
 
 // TestErrorPageMessageKeepsWholeCharacters checks the message cut from a long error page that is
-// not JSON: it must stay valid UTF-8 when the cut falls inside a character.
+// not JSON: its text without markup, short, and valid UTF-8 when the cut falls inside a
+// character.
 func TestErrorPageMessageKeepsWholeCharacters(t *testing.T) {
 	s := newServer(t)
 	c := newClient(t, s)
@@ -315,8 +323,9 @@ func TestErrorPageMessageKeepsWholeCharacters(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.Status != 502 {
 		t.Fatalf("err = %v, want an *APIError with status 502", err)
 	}
-	if !utf8.ValidString(apiErr.Message) || !strings.HasPrefix(page, apiErr.Message) || len(apiErr.Message) >= len(page) {
-		t.Errorf("message %q (valid UTF-8: %v), want a cut of the page that keeps whole characters",
+	cut, ok := strings.CutSuffix(apiErr.Message, "…")
+	if !ok || !utf8.ValidString(cut) || !strings.HasPrefix(page[len("<p>"):], cut) || len(cut) > 200 || len(cut) < 190 {
+		t.Errorf("message %q (valid UTF-8: %v), want the page's first 200 bytes of text, cut between characters",
 			apiErr.Message, utf8.ValidString(apiErr.Message))
 	}
 }
@@ -327,8 +336,9 @@ func TestDroppedConnection(t *testing.T) {
 		call func(context.Context, *market.Client) error
 	}{
 		{markettest.OpGetChat, callGetChat(1)},
-		{markettest.OpSendMessageToChat, func(ctx context.Context, c *market.Client) error {
-			return c.SendMessage(ctx, 1, "Здравствуйте!")
+		{markettest.OpGetChatMessage, func(ctx context.Context, c *market.Client) error {
+			_, err := c.GetChatMessage(ctx, firstSeededChat, 1)
+			return err
 		}},
 	}
 	for _, tt := range tests {
@@ -348,5 +358,15 @@ func TestDroppedConnection(t *testing.T) {
 				t.Errorf("%d requests of %s, want 1", n, tt.op)
 			}
 		})
+	}
+}
+
+// TestOversizedAnswer: an answer larger than the client reads is reported as such, not as broken
+// JSON.
+func TestOversizedAnswer(t *testing.T) {
+	st := newStub(t, 200, `{"status":"OK","result":{"chats":[`+strings.Repeat(`{"chatId":1},`, 17<<20/13)+`{"chatId":1}]}}`)
+	err := callGetChats(market.Page{})(t.Context(), st.client(t))
+	if !errors.Is(err, market.ErrAnswerTooLarge) {
+		t.Errorf("err = %v, want ErrAnswerTooLarge", err)
 	}
 }

@@ -13,8 +13,22 @@ import (
 // DefaultMaxParallel is the API's limit of requests in flight per business.
 const DefaultMaxParallel = 4
 
-// DefaultMaxWait bounds how long a call waits for a spent budget to come back.
+// DefaultMaxWait bounds how long a call waits for a limit: a spent budget to come back, or the
+// answers of earlier requests that tell what is left of it.
 const DefaultMaxWait = 30 * time.Second
+
+// maxWindow is the furthest off an end of a budget window is believed. The API's budgets are
+// hourly; an answer that names a later end (a year ahead, say) would otherwise hold an operation
+// back until the process restarts.
+const maxWindow = time.Hour + time.Minute
+
+// capWindow returns until, or the furthest end of a window that is believed if until is later.
+func capWindow(until, now time.Time) time.Time {
+	if furthest := now.Add(maxWindow); until.After(furthest) {
+		return furthest
+	}
+	return until
+}
 
 // gate admits at most cap(g) requests at a time. Callers blocked on a channel send are served
 // in the order they came, so the requests of a burst leave in the order they were made.
@@ -47,6 +61,7 @@ type budget struct {
 	known     bool      // an answer told the current window
 	remaining int       // the least Remaining the API reported for the window
 	until     time.Time // the window's end
+	hold      time.Time // no request leaves before this: the Until of a 420 for a spent budget
 	blind     bool      // answers come without limit headers: only the bucket counts
 	pending   int       // admitted requests whose answers have not come back
 	changed   chan struct{}
@@ -62,29 +77,36 @@ func newBudget(op Operation) *budget {
 
 // Wait describes a call held back by a limit, for progress reports.
 type Wait struct {
-	Op    string    // the operation, e.g. "getChats"
-	Until time.Time // when the call expects to go on
+	Op string // the operation, e.g. "getChats"
+	// Until is when the call expects to go on. It is zero while the call waits for the answers
+	// of earlier requests, which tell what is left of the budget.
+	Until time.Time
 }
 
-// admit waits until a request may be sent and counts it as pending. A wait longer than maxWait,
-// or than ctx allows, ends at once with a *RateLimitError.
+// admit waits until a request may be sent and counts it as pending. It waits at most maxWait,
+// and not past ctx's deadline: a wait for a time beyond either ends at once, and a wait for
+// answers of earlier requests ends when maxWait is over, with a *RateLimitError.
 func (b *budget) admit(ctx context.Context, maxWait time.Duration) error {
+	bound := time.Now().Add(maxWait) // the end of a wait for answers
+	var told Wait
 	for {
 		b.mu.Lock()
 		now := time.Now()
 		if b.known && !now.Before(b.until) {
 			b.known = false // the window is over; the next answer tells the new one
 		}
-		var until time.Time // the wait's end, when it is known
+		w := Wait{Op: b.op.Name}
 		switch {
+		case now.Before(b.hold):
+			w.Until = b.hold
 		case b.known && b.remaining-b.pending > 0:
 			b.pending++
 			b.mu.Unlock()
 			return nil
 		case b.known && b.remaining > 0:
-			until = time.Time{} // requests in flight may still leave room: wait for their answers
+			// requests in flight may still leave room: wait for their answers
 		case b.known:
-			until = b.until
+			w.Until = b.until
 		case b.pending > 0 && !b.blind:
 			// one request at a time until an answer tells the window
 		default:
@@ -95,38 +117,39 @@ func (b *budget) admit(ctx context.Context, maxWait time.Duration) error {
 				return nil
 			} else {
 				r.CancelAt(now)
-				until = now.Add(d)
+				w.Until = now.Add(d)
 			}
 		}
 		changed := b.changed
 		limit := b.bucket.Burst()
 		b.mu.Unlock()
 
-		if !until.IsZero() {
-			d := time.Until(until)
-			if deadline, ok := ctx.Deadline(); d > maxWait || (ok && deadline.Before(until)) {
-				return &RateLimitError{Op: b.op.Name, Until: until, Limit: limit, Local: true}
-			}
-			notifyWait(ctx, Wait{Op: b.op.Name, Until: until})
+		wake := w.Until
+		if wake.IsZero() {
+			wake = bound
 		}
-		if err := b.sleep(ctx, until, changed); err != nil {
+		deadline, bounded := ctx.Deadline()
+		if wake.Sub(now) > maxWait || !now.Before(wake) && w.Until.IsZero() || bounded && deadline.Before(wake) && !w.Until.IsZero() {
+			return &RateLimitError{Op: b.op.Name, Until: w.Until, Limit: limit, Local: true, Pending: w.Until.IsZero()}
+		}
+		if w != told {
+			notifyWait(ctx, w)
+			told = w
+		}
+		if err := b.sleep(ctx, wake, changed); err != nil {
 			return err
 		}
 	}
 }
 
-// sleep waits until the given time (or indefinitely when it is zero) or until the budget changes.
+// sleep waits until the given time or until the budget changes.
 func (b *budget) sleep(ctx context.Context, until time.Time, changed <-chan struct{}) error {
-	var timer <-chan time.Time
-	if !until.IsZero() {
-		t := time.NewTimer(time.Until(until))
-		defer t.Stop()
-		timer = t.C
-	}
+	t := time.NewTimer(time.Until(until))
+	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-timer:
+	case <-t.C:
 	case <-changed:
 	}
 	return nil
@@ -146,21 +169,28 @@ func (b *budget) done(status int, h http.Header, skew time.Duration) {
 }
 
 // learn takes what an answer says of the window. Within one window the counter only goes down,
-// so an answer that overtook a later one cannot raise it.
+// so an answer that overtook a later one cannot raise it. A 420 for a spent budget holds every
+// request back until its Until, whatever window earlier answers told.
 func (b *budget) learn(status int, h http.Header, skew time.Duration) {
 	limit, err1 := strconv.Atoi(h.Get("X-RateLimit-Resource-Limit"))
 	remaining, err2 := strconv.Atoi(h.Get("X-RateLimit-Resource-Remaining"))
 	until, err3 := http.ParseTime(h.Get("X-RateLimit-Resource-Until"))
-	until = until.Add(-skew) // by our clock, which the waits run on
 	if err1 != nil || err2 != nil || err3 != nil {
 		// A 420 of the parallel limit has no headers and says nothing of the budget.
 		b.blind = status != statusEnhanceYourCalm
 		return
 	}
 	b.blind = false
+	until = capWindow(until.Add(-skew), time.Now()) // by our clock, which the waits run on
 	if limit > 0 && limit != b.bucket.Burst() {
 		b.bucket.SetLimit(rate.Limit(float64(limit) / 3600))
 		b.bucket.SetBurst(limit)
+	}
+	if status == statusEnhanceYourCalm {
+		if remaining == 0 && until.After(b.hold) {
+			b.hold = until
+		}
+		return // with budget left, it was the parallel limit
 	}
 	switch {
 	case !b.known || until.After(b.until):

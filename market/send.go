@@ -2,108 +2,194 @@ package market
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"html"
+	"net/http"
+	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/yandex-market-mcp/market-chat-mcp/untrusted"
 )
 
 // Settling a send by the chat's history.
 const (
 	maxSendAttempts = 3
-	// settleMargin widens the window in which a stored message counts as this send's: the API's
-	// clock is known from Date headers to the second, and createdAt is given to the second.
-	settleMargin = 3 * time.Second
-	// settleMarginBlind replaces it while no answer has told the API's time.
-	settleMarginBlind = 2 * time.Minute
-	// settleRecheck is how long to wait before a second look at a history that lacks the send,
-	// in case the API stores a message a moment after answering.
-	settleRecheck = time.Second
 	// maxSettlePages bounds the history read to settle one send.
 	maxSettlePages = 20
 )
 
+// settlePauses are the pauses before each further look at a history that lacks a send, in case
+// the API stores a message a moment after it answered. Together they are longer than the API's
+// own 10 s timeout.
+var settlePauses = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
+
+// Sent is a message or file the client delivered.
+type Sent struct {
+	// At is when Market stored it, by Market's clock: its time in the chat's history when the
+	// history settled the send, else the time of Market's answer.
+	At time.Time
+	// MessageID is the message's id when the history showed it, else 0.
+	MessageID int64
+}
+
 // send delivers a write to a chat once. Sends to one chat go out one at a time, in the order
 // they were made, so the buyer reads them in that order.
 //
-// The API has no idempotency key. When a send fails in a way that leaves open whether the API
-// stored it (a server failure, a timeout or broken connection after the request left, an
-// unreadable answer), the chat's history decides: if a seller's message that match accepts was
-// stored since the send began, the send succeeded; if not, it goes out again. If the history
-// cannot be read either, the call ends with an *UnconfirmedError rather than risk a duplicate.
-func (c *Client) send(ctx context.Context, req *request, chatID int64, match func(*Message) bool) error {
+// The API has no idempotency key. Before the send the client notes the chat's newest message.
+// When a send fails in a way that leaves open whether the API stored it (a server failure, a
+// timeout or broken connection after the request left, an unreadable answer), the chat's
+// history decides: if a seller's message newer than the noted one is one that match accepts,
+// the send succeeded; if none shows up within the settle pauses, it goes out again. If the
+// history cannot be read, or the last attempt is still unsettled, the call ends with an
+// *UnconfirmedError rather than risk a duplicate.
+func (c *Client) send(ctx context.Context, req *request, chatID int64, match func(*Message) bool) (Sent, error) {
 	unlock, err := c.chats.lock(ctx, chatID)
 	if err != nil {
-		return err
+		return Sent{}, err
 	}
 	defer unlock()
+	baseline, baselineErr := c.newestMessage(ctx, chatID)
+	if api, ok := errors.AsType[*APIError](baselineErr); ok && api.Status == http.StatusNotFound {
+		return Sent{}, baselineErr // no such chat: sending would be refused the same way
+	}
 	for attempt := 1; ; attempt++ {
-		since := c.apiNow()
 		err := c.do(ctx, req, nil)
-		if err == nil || !mayHaveHappened(err) {
-			return err
+		if err == nil {
+			return Sent{At: req.answered}, nil
+		}
+		if !mayHaveHappened(err) {
+			return Sent{}, err
 		}
 		c.log.InfoContext(ctx, "send unconfirmed; reading the chat's history", "op", req.op.Name, "chat_id", chatID, "attempt", attempt, "error", err)
-		if ctx.Err() != nil {
-			return &UnconfirmedError{Op: req.op.Name, ChatID: chatID, Err: err, Check: ctx.Err()}
+		unconfirmed := &UnconfirmedError{Op: req.op.Name, ChatID: chatID, Err: err, Attempts: attempt, Check: baselineErr}
+		if unconfirmed.Check == nil {
+			unconfirmed.Check = ctx.Err()
 		}
-		found, checkErr := c.delivered(ctx, chatID, since, match)
+		if unconfirmed.Check != nil {
+			return Sent{}, unconfirmed
+		}
+		m, err := c.delivered(ctx, chatID, baseline, match)
 		switch {
-		case checkErr != nil:
-			return &UnconfirmedError{Op: req.op.Name, ChatID: chatID, Err: err, Check: checkErr}
-		case found:
-			c.log.InfoContext(ctx, "send confirmed by the chat's history", "op", req.op.Name, "chat_id", chatID)
-			return nil
+		case err != nil:
+			unconfirmed.Check = err
+			return Sent{}, unconfirmed
+		case m != nil:
+			c.log.InfoContext(ctx, "send confirmed by the chat's history", "op", req.op.Name, "chat_id", chatID, "message_id", m.MessageID)
+			return Sent{At: m.CreatedAt, MessageID: m.MessageID}, nil
 		case attempt == maxSendAttempts:
-			return err
+			return Sent{}, unconfirmed
 		}
 		c.log.InfoContext(ctx, "send not in the chat's history; sending again", "op", req.op.Name, "chat_id", chatID)
 	}
 }
 
-// apiNow is the earliest time, by the API's clock, that a message sent from now on can carry.
-func (c *Client) apiNow() time.Time {
-	if !c.skewSet.Load() {
-		return time.Now().Add(-settleMarginBlind)
-	}
-	return time.Now().Add(time.Duration(c.skew.Load()) - settleMargin)
-}
-
-// delivered reports whether the chat holds a seller's message stored at or after since that
-// match accepts, looking twice before it says no.
-func (c *Client) delivered(ctx context.Context, chatID int64, since time.Time, match func(*Message) bool) (bool, error) {
-	found, err := c.findSent(ctx, chatID, since, match)
-	if err != nil || found {
-		return found, err
-	}
-	if err := sleep(ctx, settleRecheck); err != nil {
-		return false, err
-	}
-	return c.findSent(ctx, chatID, since, match)
-}
-
-// findSent reads the chat's history for the message. The API does not say in which order it
-// gives messages, so every page is read, unless pages run newest first and this one already
-// reached back before since.
-func (c *Client) findSent(ctx context.Context, chatID int64, since time.Time, match func(*Message) bool) (bool, error) {
-	page := Page{Limit: 100}
-	for range maxSettlePages {
-		h, err := c.GetChatHistory(ctx, chatID, 0, page)
-		if err != nil {
-			return false, err
-		}
-		ms := h.Messages
-		for i := range ms {
-			if ms[i].Sender == SenderPartner && !ms[i].CreatedAt.Before(since) && match(&ms[i]) {
-				return true, nil
+// delivered looks for the send among the seller's messages newer than baseline, again after
+// each of settlePauses while it is not there.
+func (c *Client) delivered(ctx context.Context, chatID, baseline int64, match func(*Message) bool) (*Message, error) {
+	for i := 0; ; i++ {
+		var found *Message
+		err := c.eachHistoryPage(ctx, chatID, baseline, func(ms []Message) bool {
+			for j := range ms {
+				if m := &ms[j]; m.MessageID > baseline && m.Sender == SenderPartner && match(m) {
+					found = m
+					return false
+				}
 			}
+			return true
+		})
+		if err != nil || found != nil || i == len(settlePauses) {
+			return found, err
+		}
+		if err := sleep(ctx, settlePauses[i]); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// newestMessage returns the id of the chat's newest message, or 0 for an empty chat. It reads
+// the history from the newest message the client has seen in the chat, so that for a chat
+// read before it takes one request.
+func (c *Client) newestMessage(ctx context.Context, chatID int64) (int64, error) {
+	newest := c.newest.get(chatID)
+	err := c.eachHistoryPage(ctx, chatID, newest, func(ms []Message) bool {
+		for _, m := range ms {
+			newest = max(newest, m.MessageID)
 		}
 		newestFirst := len(ms) > 1 && ms[0].MessageID > ms[len(ms)-1].MessageID
-		if h.NextPageToken == "" || (newestFirst && ms[len(ms)-1].CreatedAt.Before(since)) {
-			return false, nil
+		return !newestFirst // such pages begin with the newest message of all
+	})
+	return newest, err
+}
+
+// eachHistoryPage reads the chat's history from message from on (all of it when from is 0),
+// page by page, until each returns false or the pages end.
+func (c *Client) eachHistoryPage(ctx context.Context, chatID, from int64, each func([]Message) bool) error {
+	page := Page{Limit: 100}
+	for range maxSettlePages {
+		h, err := c.GetChatHistory(ctx, chatID, from, page)
+		if err != nil {
+			return err
+		}
+		if !each(h.Messages) || h.NextPageToken == "" {
+			return nil
 		}
 		page.Token = h.NextPageToken
 	}
-	return false, fmt.Errorf("the history is longer than %d pages", maxSettlePages)
+	return fmt.Errorf("the history is longer than %d pages", maxSettlePages)
+}
+
+// sameText reports whether a message's text is what was sent, allowing for what Market may do to
+// text it stores: entities, invisible characters, spacing and the Unicode form.
+func sameText(stored, sent string) bool { return normalText(stored) == normalText(sent) }
+
+func normalText(s string) string {
+	return norm.NFC.String(strings.Join(strings.Fields(untrusted.Clean(html.UnescapeString(s))), " "))
+}
+
+// sameName reports whether a stored file's name is the one sent, allowing for the encodings of a
+// name in a form upload (quotes and line breaks as %22, %0D, %0A, or escaped with a backslash),
+// case and the Unicode form.
+func sameName(stored, sent string) bool {
+	return strings.EqualFold(normalName(stored), normalName(sent))
+}
+
+var nameEncodings = strings.NewReplacer("%22", `"`, "%0D", "", "%0A", "", "%0d", "", "%0a", "", `\"`, `"`, `\\`, `\`)
+
+func normalName(s string) string { return normalText(nameEncodings.Replace(s)) }
+
+// newestMessages remembers, per chat, the newest message id the client has seen.
+type newestMessages struct {
+	mu sync.Mutex
+	m  map[int64]int64
+}
+
+// maxRemembered bounds the chats remembered; past it the memory starts again.
+const maxRemembered = 10000
+
+func (n *newestMessages) get(chatID int64) int64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.m[chatID]
+}
+
+func (n *newestMessages) saw(chatID int64, ms []Message) {
+	var newest int64
+	for _, m := range ms {
+		newest = max(newest, m.MessageID)
+	}
+	if newest == 0 {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.m == nil || len(n.m) >= maxRemembered {
+		n.m = make(map[int64]int64)
+	}
+	n.m[chatID] = max(n.m[chatID], newest)
 }
 
 // chatQueues serialises the sends to each chat.

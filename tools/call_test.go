@@ -4,16 +4,20 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/yandex-market-mcp/market-chat-mcp/folders"
 	"github.com/yandex-market-mcp/market-chat-mcp/market"
 	"github.com/yandex-market-mcp/market-chat-mcp/market/markettest"
 	"github.com/yandex-market-mcp/market-chat-mcp/tools"
@@ -203,7 +207,7 @@ func TestSendFile(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "фото.jpg"), photo, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, false, func(e *tools.Env) { e.FileRoots = []string{root} })
+	h := newHarness(t, false, withFolders(t, root))
 	chat := h.sandbox.Chats()[0].ChatID
 	tests := []struct {
 		args     map[string]any
@@ -252,15 +256,27 @@ func TestSendFileRefusals(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(root, "folder"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, false, func(e *tools.Env) { e.FileRoots = []string{root} })
+	if err := os.WriteFile(filepath.Join(root, "invoice\u202efdp.exe"), []byte("MZ"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "line\nbreak.pdf"), []byte("%PDF"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(root, "pipe"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, false, withFolders(t, root))
 	noRoots := newHarness(t, false, nil)
 	tests := []struct {
 		h    *harness
 		args map[string]any
 		want string
 	}{
-		{h, map[string]any{"path": secret}, "is outside the folders send_file may read"},
-		{h, map[string]any{"path": "../" + filepath.Base(outside) + "/secret.txt"}, "is outside the folders send_file may read"},
+		{h, map[string]any{"path": secret}, "is outside the folders files may be sent from"},
+		{h, map[string]any{"path": "../" + filepath.Base(outside) + "/secret.txt"}, "is outside the folders files may be sent from"},
+		{h, map[string]any{"path": "pipe"}, "is not a regular file"},
+		{h, map[string]any{"path": "invoice\u202efdp.exe"}, "the file's own name"},
+		{h, map[string]any{"path": "line\nbreak.pdf"}, "give file_name to send it under another"},
 		{h, map[string]any{"path": "link.txt"}, "cannot be read"},
 		{h, map[string]any{"path": "big.bin"}, "over the 5 MB limit"},
 		{h, map[string]any{"path": "folder"}, "is not a regular file"},
@@ -305,7 +321,10 @@ func TestBadArgumentsSendNothing(t *testing.T) {
 		{"send_file", map[string]any{"chat_id": 1}, "give exactly one of path and content_base64"},
 		{"send_file", map[string]any{"chat_id": 1, "content_base64": "aGk="}, "file_name is required with content_base64"},
 		{"send_file", map[string]any{"chat_id": 1, "content_base64": "aGk=", "file_name": "../x.txt"}, "file_name must be a bare file name"},
-		{"send_file", map[string]any{"chat_id": 1, "content_base64": "aGk=", "file_name": "a.pdf\r\nX-Injected: yes"}, "file_name must not contain control characters"},
+		{"send_file", map[string]any{"chat_id": 1, "content_base64": "aGk=", "file_name": "a.pdf\r\nX-Injected: yes"}, "file_name must not contain line breaks"},
+		{"send_file", map[string]any{"chat_id": 1, "content_base64": "aGk=", "file_name": "invoice\u202efdp.exe"}, "U+202E"},
+		{"send_file", map[string]any{"chat_id": 1, "content_base64": "aGk=", "file_name": ".."}, `file_name must be a file name, not "." or ".."`},
+		{"send_file", map[string]any{"chat_id": 1, "content_base64": "aGk=", "file_name": "   "}, "file_name must not be blank"},
 	}
 	for _, tt := range tests {
 		text, isError := h.call(t, tt.tool, tt.args, nil)
@@ -323,53 +342,105 @@ func TestBadArgumentsSendNothing(t *testing.T) {
 }
 
 func TestAPIErrorsBecomeSentences(t *testing.T) {
-	until := time.Now().Add(10 * time.Minute)
 	persistent := func(f markettest.Fault) []markettest.Fault {
 		return slices.Repeat([]markettest.Fault{f}, market.DefaultMaxAttempts)
 	}
+	const open, finished = 4821003, 4821007 // seeded chats: waiting for the seller, and closed
 	tests := []struct {
+		name    string
 		tool    string
 		args    map[string]any
 		op      string
-		faults  []markettest.Fault
-		history []markettest.Fault // faults of the history reads that settle a send
+		faults  func() []markettest.Fault // made inside the test's bubble, on its clock
+		history []markettest.Fault        // faults of the history reads around a send
 		want    []string
 	}{
-		{"get_chat", map[string]any{"chat_id": 999}, "", nil, nil, []string{"chat 999 not found (404: Can't find chat by id: '999')."}},
-		{"get_message", map[string]any{"chat_id": 4821003, "message_id": 1}, "", nil, nil, []string{"message 1 in chat 4821003 not found (404"}},
-		{"create_chat", map[string]any{"order_id": 1}, "", nil, nil, []string{"order 1 not found (404: Order not found: '1')."}},
-		{"get_chat", map[string]any{"chat_id": 4821003}, markettest.OpGetChat, persistent(markettest.Fault{Status: 500}), nil, []string{"Market failed on its side (500", "trace id "}},
-		{"get_chat", map[string]any{"chat_id": 4821003}, markettest.OpGetChat, persistent(markettest.Fault{Drop: true}), nil, []string{"Market did not answer getChat", "Trace id for Market support: "}},
-		{"send_message", map[string]any{"chat_id": 4821003, "message": "hi"}, markettest.OpSendMessageToChat, []markettest.Fault{{Status: 403}}, nil, []string{"Market denied access (403"}},
-		{"list_chats", map[string]any{}, markettest.OpGetChats, []markettest.Fault{{Status: 420, Until: until}}, nil, []string{"Market's hourly limit for getChats is used up: it resets in ", "at " + until.UTC().Format("15:04:05")}},
-		{"list_chats", map[string]any{"page_token": "garbage"}, "", nil, nil, []string{"Market rejected the chat list as invalid (400: Bad page token)"}},
-		{"send_message", map[string]any{"chat_id": 4821003, "message": "hi"}, markettest.OpSendMessageToChat, []markettest.Fault{{Status: 500, Commit: true}},
-			persistent(markettest.Fault{Status: 500}), []string{"Market did not confirm the send to chat 4821003", "read the chat with get_history before sending again"}},
+		{"missing chat", "get_chat", map[string]any{"chat_id": 999}, "", nil, nil,
+			[]string{"chat 999 not found (404: Can't find chat by id: '999'): take chat_id from list_chats."}},
+		{"missing message", "get_message", map[string]any{"chat_id": open, "message_id": 1}, "", nil, nil,
+			[]string{"message 1 in chat 4821003 not found (404", "take message_id from get_history"}},
+		{"missing order", "create_chat", map[string]any{"order_id": 1}, "", nil, nil,
+			[]string{"order 1 not found (404: Order not found: '1'): check the id"}},
+		{"server failure", "get_chat", map[string]any{"chat_id": open}, markettest.OpGetChat,
+			func() []markettest.Fault { return persistent(markettest.Fault{Status: 500}) }, nil,
+			[]string{"Market failed on its side (500", "trace id "}},
+		{"HTML error page", "get_chat", map[string]any{"chat_id": open}, markettest.OpGetChat,
+			func() []markettest.Fault {
+				return persistent(markettest.Fault{Status: 502, Body: "<html><head><title>502 Bad Gateway</title></head>\n<body><h1>502</h1></body></html>"})
+			}, nil,
+			[]string{"Market failed on its side (502: 502 Bad Gateway)"}},
+		{"no answer", "get_chat", map[string]any{"chat_id": open}, markettest.OpGetChat,
+			func() []markettest.Fault { return persistent(markettest.Fault{Drop: true}) }, nil,
+			[]string{"Market did not answer getChat", "Trace id for Market support: "}},
+		{"denied", "send_message", map[string]any{"chat_id": open, "message": "hi"}, markettest.OpSendMessageToChat,
+			func() []markettest.Fault { return []markettest.Fault{{Status: 403}} }, nil,
+			[]string{"Market denied access (403"}},
+		{"spent budget", "list_chats", map[string]any{}, markettest.OpGetChats,
+			func() []markettest.Fault {
+				return []markettest.Fault{{Status: 420, Until: time.Now().Add(10 * time.Minute)}}
+			}, nil,
+			[]string{"Market's hourly limit for getChats is used up: it resets in 10m0s, at ", " MSK; try again after that."}},
+		{"spent budget past midnight, for a day at most an hour", "list_chats", map[string]any{}, markettest.OpGetChats,
+			func() []markettest.Fault {
+				time.Sleep(20*time.Hour + 30*time.Minute) // from the bubble's midnight UTC to 23:30 in Moscow
+				return []markettest.Fault{{Status: 420, Until: time.Now().Add(24 * time.Hour)}}
+			}, nil,
+			[]string{"it resets in 1h1m0s, at 2000-01-02 00:31:00 MSK"}},
+		{"spent budget that should have reset", "list_chats", map[string]any{}, markettest.OpGetChats,
+			func() []markettest.Fault {
+				return persistent(markettest.Fault{Status: 420, Until: time.Now().Add(-time.Hour)})
+			}, nil,
+			[]string{"Market's hourly limit for getChats was reached and should reset any moment; try again in a minute."}},
+		{"bad page token", "list_chats", map[string]any{"page_token": "garbage"}, "", nil, nil,
+			[]string{"Market refused page_token (400: Bad page token)", "Call again without page_token"}},
+		{"bad history page token", "get_history", map[string]any{"chat_id": open, "page_token": "garbage"}, "", nil, nil,
+			[]string{"Market refused page_token (400: Bad page token)"}},
+		{"closed chat", "send_message", map[string]any{"chat_id": finished, "message": "Здравствуйте"}, "", nil, nil,
+			[]string{"Chat 4821007 is closed (FINISHED): it accepts no messages, and create_chat cannot reopen it."}},
+		{"unconfirmed send", "send_message", map[string]any{"chat_id": open, "message": "hi"}, markettest.OpSendMessageToChat,
+			func() []markettest.Fault { return []markettest.Fault{{Status: 500, Commit: true}} },
+			append([]markettest.Fault{{}}, persistent(markettest.Fault{Status: 500})...),
+			[]string{"Market did not confirm the send to chat 4821003", "read the chat with get_history before sending again"}},
+		{"send that may have been delivered", "send_message", map[string]any{"chat_id": open, "message": "hi"}, markettest.OpSendMessageToChat,
+			func() []markettest.Fault { return slices.Repeat([]markettest.Fault{{Status: 500}}, 3) }, nil,
+			[]string{"The send to chat 4821003 may have been delivered", "Do not send it again now"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.tool, func(t *testing.T) {
-			t.Parallel()
-			h := newHarness(t, false, nil)
-			if len(tt.faults) > 0 {
-				h.sandbox.Inject(tt.op, tt.faults...)
-			}
-			if len(tt.history) > 0 {
-				h.sandbox.Inject(markettest.OpGetChatHistory, tt.history...)
-			}
-			text, isError := h.call(t, tt.tool, tt.args, nil)
-			if !isError {
-				t.Errorf("%s(%v) succeeded", tt.tool, tt.args)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(text, w) {
-					t.Errorf("%s(%v) = %q, want it to contain %q", tt.tool, tt.args, text, w)
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness(t, false, nil)
+				if tt.faults != nil {
+					h.sandbox.Inject(tt.op, tt.faults()...)
 				}
-			}
-			if strings.Contains(text, h.sandbox.APIKey) {
-				t.Errorf("error shows the API key: %q", text)
-			}
+				if len(tt.history) > 0 {
+					h.sandbox.Inject(markettest.OpGetChatHistory, tt.history...)
+				}
+				text, isError := h.call(t, tt.tool, tt.args, nil)
+				if !isError {
+					t.Errorf("%s(%v) succeeded", tt.tool, tt.args)
+				}
+				for _, w := range tt.want {
+					if !strings.Contains(text, w) {
+						t.Errorf("%s(%v) = %q, want it to contain %q", tt.tool, tt.args, text, w)
+					}
+				}
+				if strings.Contains(text, h.sandbox.APIKey) || strings.Contains(text, "try again in a minute") && tt.tool == "send_message" {
+					t.Errorf("%s(%v) = %q", tt.tool, tt.args, text)
+				}
+			})
 		})
 	}
+}
+
+// withFolders allows send_file to read from the folders.
+func withFolders(t *testing.T, paths ...string) func(*tools.Env) {
+	t.Helper()
+	fs, err := folders.Open(paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fs.Close)
+	return func(e *tools.Env) { e.Folders = fs }
 }
 
 func chatIDs(cs []tools.Chat) []int64 {
@@ -423,40 +494,59 @@ func TestBuyerTextArrivesClean(t *testing.T) {
 }
 
 func TestWaitsAreReportedAsProgress(t *testing.T) {
-	h := newHarness(t, false, nil)
-	var mu sync.Mutex
-	var progress []mcp.JSONRPCNotification
-	h.client.OnNotification(func(n mcp.JSONRPCNotification) {
-		if n.Method == "notifications/progress" {
-			mu.Lock()
-			progress = append(progress, n)
-			mu.Unlock()
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, false, nil)
+		var mu sync.Mutex
+		var progress []mcp.JSONRPCNotification
+		h.client.OnNotification(func(n mcp.JSONRPCNotification) {
+			if n.Method == "notifications/progress" {
+				mu.Lock()
+				progress = append(progress, n)
+				mu.Unlock()
+			}
+		})
+		h.sandbox.Inject(markettest.OpGetChats, markettest.Fault{Status: 420, Until: time.Now().Add(15 * time.Second)})
+		req := mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "list_chats", Arguments: map[string]any{},
+			Meta: &mcp.Meta{ProgressToken: "list-1"}}}
+		res, err := h.client.CallTool(context.Background(), req)
+		if err != nil || res.IsError {
+			t.Fatalf("list_chats: %+v, %v", res, err)
+		}
+		synctest.Wait() // the last notification may trail the result
+		mu.Lock()
+		defer mu.Unlock()
+		if len(progress) != 1 {
+			t.Fatalf("%d progress notifications", len(progress))
+		}
+		p := progress[0].Params.AdditionalFields
+		if p["progressToken"] != "list-1" || !strings.Contains(fmt.Sprint(p["message"]), "Waiting for Market's limit on getChats") {
+			t.Errorf("progress = %v", p)
 		}
 	})
-	h.sandbox.Inject(markettest.OpGetChats, markettest.Fault{Status: 420, Until: time.Now().Add(1500 * time.Millisecond)})
-	req := mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "list_chats", Arguments: map[string]any{},
-		Meta: &mcp.Meta{ProgressToken: "list-1"}}}
-	res, err := h.client.CallTool(context.Background(), req)
-	if err != nil || res.IsError {
-		t.Fatalf("list_chats: %+v, %v", res, err)
-	}
-	deadline := time.Now().Add(5 * time.Second) // the last notification may trail the result
-	for {
-		mu.Lock()
-		n := len(progress)
-		mu.Unlock()
-		if n > 0 || time.Now().After(deadline) {
-			break
+}
+
+// TestMissingTimesAreLeftOut: an answer of Market's without a time gives a result without that
+// field, which still matches the output schema (an empty date-time would not).
+func TestMissingTimesAreLeftOut(t *testing.T) {
+	stub := markettest.ServeInMemory(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/businesses/1/chat" {
+			fmt.Fprint(w, `{"status":"OK","result":{"chatId":5,"context":{"type":"DIRECT"},"type":"CHAT","status":"NEW"}}`)
+			return
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(progress) != 1 {
-		t.Fatalf("%d progress notifications", len(progress))
-	}
-	p := progress[0].Params.AdditionalFields
-	if p["progressToken"] != "list-1" || !strings.Contains(fmt.Sprint(p["message"]), "Waiting for Market's limit on getChats") {
-		t.Errorf("progress = %v", p)
+		fmt.Fprint(w, `{"status":"OK","result":{"messageId":7,"sender":"CUSTOMER","message":"Здравствуйте"}}`)
+	}))
+	defer stub.Close()
+	h := newHarness(t, false, func(e *tools.Env) {
+		mc, err := market.New(market.Options{BaseURL: "http://stub.invalid", APIKey: "ACMA:stub", BusinessID: 1, HTTPClient: stub.Client()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Market = mc
+	})
+	for tool, args := range map[string]map[string]any{"get_chat": {"chat_id": 5}, "get_message": {"chat_id": 5, "message_id": 7}} {
+		text, isError := h.call(t, tool, args, nil)
+		if isError || strings.Contains(text, "created_at") || strings.Contains(text, "updated_at") {
+			t.Errorf("%s = %s", tool, text)
+		}
 	}
 }

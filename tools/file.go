@@ -5,16 +5,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
-	"os"
 	"path/filepath"
-	"strings"
-	"time"
-	"unicode"
 
+	"github.com/yandex-market-mcp/market-chat-mcp/folders"
 	"github.com/yandex-market-mcp/market-chat-mcp/market"
+	"github.com/yandex-market-mcp/market-chat-mcp/untrusted"
 )
 
 // SendFileInput are send_file's arguments: a path inside the allowed folders, or the content.
@@ -32,10 +29,11 @@ func (in SendFileInput) Validate() error {
 		return errors.New("give exactly one of path and content_base64")
 	case in.ContentBase64 != "" && in.FileName == "":
 		return errors.New("file_name is required with content_base64")
-	case strings.ContainsAny(in.FileName, `/\`):
-		return errors.New("file_name must be a bare file name, without folders")
-	case strings.ContainsFunc(in.FileName, unicode.IsControl):
-		return errors.New("file_name must not contain control characters such as line breaks")
+	}
+	if in.FileName != "" {
+		if err := untrusted.CheckFileName(in.FileName); err != nil {
+			return fmt.Errorf("file_name %w", err)
+		}
 	}
 	return nil
 }
@@ -57,30 +55,34 @@ var sendFile = &Tool[SendFileInput, SentFile]{
 		`The server never delivers the same file twice, so do not resend on an unclear error: check get_history.`,
 	Op: market.OpSendFile,
 	Call: func(ctx context.Context, env *Env, in SendFileInput) (SentFile, error) {
-		f, err := in.file(env.FileRoots)
+		f, err := in.file(env.Folders)
 		if err != nil {
 			return SentFile{}, err
 		}
-		if err := env.Market.SendFile(ctx, in.ChatID, f); err != nil {
-			return SentFile{}, about(err, "chat %d", in.ChatID)
+		sent, err := env.Market.SendFile(ctx, in.ChatID, f)
+		if err != nil {
+			return SentFile{}, sendError(ctx, env, in.ChatID, err)
 		}
-		return SentFile{ChatID: in.ChatID, FileName: f.Name, ContentType: f.ContentType, Size: len(f.Data), SentAt: timeOut(time.Now())}, nil
+		return SentFile{ChatID: in.ChatID, FileName: f.Name, ContentType: f.ContentType, Size: len(f.Data), SentAt: timeOut(sent.At)}, nil
 	},
 }
 
-// file reads or decodes the file to send.
-func (in SendFileInput) file(roots []string) (market.File, error) {
+// file reads or decodes the file to send, and names it by the one rule for what a buyer sees.
+func (in SendFileInput) file(fs *folders.Set) (market.File, error) {
 	f := market.File{Name: in.FileName}
 	var err error
 	if in.Path != "" {
-		f.Data, err = readInRoots(roots, in.Path)
-		if f.Name == "" {
-			f.Name = filepath.Base(in.Path)
+		var name string
+		if f.Data, name, err = readFile(fs, in.Path); err != nil {
+			return f, err
 		}
-	} else {
-		f.Data, err = decodeBase64(in.ContentBase64)
-	}
-	if err != nil {
+		if f.Name == "" {
+			if err := untrusted.CheckFileName(name); err != nil {
+				return f, fmt.Errorf("the file's own name %q %v; give file_name to send it under another", name, err)
+			}
+			f.Name = name
+		}
+	} else if f.Data, err = decodeBase64(in.ContentBase64); err != nil {
 		return f, err
 	}
 	if f.ContentType = mime.TypeByExtension(filepath.Ext(f.Name)); f.ContentType == "" {
@@ -105,63 +107,10 @@ func decodeBase64(s string) ([]byte, error) {
 	return data, nil
 }
 
-// readInRoots reads a regular file of at most market.MaxFileSize bytes that lies inside one of
-// roots. os.Root resolves the path, links included, and refuses any that leads out of the root.
-func readInRoots(roots []string, path string) ([]byte, error) {
-	if len(roots) == 0 {
-		return nil, errors.New("send_file cannot read files from disk: no folder is allowed. The seller can allow one by setting MCP_FILE_ROOTS to a folder (e.g. MCP_FILE_ROOTS=/home/me/market-files); meanwhile send the file as content_base64 with file_name")
+// readFile reads a file from the folders the seller allowed.
+func readFile(fs *folders.Set, path string) ([]byte, string, error) {
+	if fs == nil || fs.Empty() {
+		return nil, "", errors.New("send_file cannot read files from disk: no folder is allowed. The seller can allow one by setting MCP_FILE_ROOTS to a folder (e.g. MCP_FILE_ROOTS=/home/me/market-files); meanwhile send the file as content_base64 with file_name")
 	}
-	for _, root := range roots {
-		rel, ok := inside(root, path)
-		if !ok {
-			continue
-		}
-		return readFromRoot(root, rel, path)
-	}
-	return nil, fmt.Errorf("path %q is outside the folders send_file may read (%s)", path, strings.Join(roots, ", "))
-}
-
-// inside returns path relative to root when it lies inside it, judging by the names alone.
-func inside(root, path string) (string, bool) {
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(root, path)
-	}
-	rel, err := filepath.Rel(root, filepath.Clean(path))
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return "", false
-	}
-	return rel, true
-}
-
-func readFromRoot(root, rel, path string) ([]byte, error) {
-	r, err := os.OpenRoot(root)
-	if err != nil {
-		return nil, fmt.Errorf("the allowed folder %q cannot be opened: %v", root, err)
-	}
-	defer r.Close()
-	f, err := r.Open(rel)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("file %q does not exist", path)
-		}
-		return nil, fmt.Errorf("file %q cannot be read: %v", path, errors.Unwrap(err))
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("file %q cannot be read: %v", path, err)
-	case !fi.Mode().IsRegular():
-		return nil, fmt.Errorf("%q is not a regular file", path)
-	case fi.Size() > market.MaxFileSize:
-		return nil, fmt.Errorf("file %q is %d bytes, over the 5 MB limit for files", path, fi.Size())
-	}
-	data, err := io.ReadAll(io.LimitReader(f, market.MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("file %q cannot be read: %v", path, err)
-	}
-	if len(data) > market.MaxFileSize {
-		return nil, fmt.Errorf("file %q grew over the 5 MB limit for files while being read", path)
-	}
-	return data, nil
+	return fs.Read(path, market.MaxFileSize)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/yandex-market-mcp/market-chat-mcp/market"
+	"github.com/yandex-market-mcp/market-chat-mcp/untrusted"
 )
 
 // The tools return compact projections of the API's answers: snake_case names, no deprecated
@@ -17,8 +18,8 @@ type Chat struct {
 	Type      string  `json:"type" jsonschema:"description=CHAT (with a buyer) or ARBITRAGE (a dispute that Market arbitrates)"`
 	Status    string  `json:"status" jsonschema:"description=Whose turn it is: WAITING_FOR_PARTNER means the seller must answer"`
 	Context   Context `json:"context"`
-	CreatedAt string  `json:"created_at" jsonschema:"format=date-time"`
-	UpdatedAt string  `json:"updated_at" jsonschema:"description=Time of the last message,format=date-time"`
+	CreatedAt string  `json:"created_at,omitempty" jsonschema:"format=date-time"`
+	UpdatedAt string  `json:"updated_at,omitempty" jsonschema:"description=Time of the last message,format=date-time"`
 }
 
 // Context says what a chat is about.
@@ -35,7 +36,7 @@ type Context struct {
 // they are data, never instructions, and reach the model without invisible characters.
 type Message struct {
 	MessageID   int64        `json:"message_id"`
-	CreatedAt   string       `json:"created_at" jsonschema:"format=date-time"`
+	CreatedAt   string       `json:"created_at,omitempty" jsonschema:"format=date-time"`
 	Sender      string       `json:"sender" jsonschema:"description=PARTNER (the seller)\\, CUSTOMER (the buyer)\\, MARKET (an automatic message) or SUPPORT (Market's support staff)"`
 	Text        string       `json:"text,omitempty"`
 	Attachments []Attachment `json:"attachments,omitempty"`
@@ -62,15 +63,15 @@ func chatOut(c *market.Chat) Chat {
 func contextOut(c market.FullContext) Context {
 	out := Context{Type: string(c.Type), OrderID: c.OrderID, ReturnID: c.ReturnID, CampaignID: c.CampaignID}
 	if c.Customer != nil {
-		out.CustomerName, out.CustomerPublicID = clean(c.Customer.Name), clean(c.Customer.PublicID)
+		out.CustomerName, out.CustomerPublicID = untrusted.Clean(c.Customer.Name), untrusted.Clean(c.Customer.PublicID)
 	}
 	return out
 }
 
 func messageOut(m *market.Message) Message {
-	out := Message{MessageID: m.MessageID, CreatedAt: timeOut(m.CreatedAt), Sender: string(m.Sender), Text: clean(m.Text)}
+	out := Message{MessageID: m.MessageID, CreatedAt: timeOut(m.CreatedAt), Sender: string(m.Sender), Text: untrusted.Clean(m.Text)}
 	for _, a := range m.Payload {
-		out.Attachments = append(out.Attachments, Attachment{Name: clean(a.Name), URL: a.URL, Size: a.Size})
+		out.Attachments = append(out.Attachments, Attachment{Name: untrusted.Clean(a.Name), URL: a.URL, Size: a.Size})
 	}
 	return out
 }
@@ -85,10 +86,25 @@ func messagesOut(ms []market.Message) []Message {
 	return out
 }
 
-// timeOut keeps the offset the API gave, as a model reads local time more easily.
+// marketZone is the one zone every time the tools show is in: Market's own, Moscow time, in
+// which the API writes its times.
+var marketZone = time.FixedZone("MSK", 3*60*60)
+
+// timeOut writes a time of Market's in Market's zone; an unknown time is empty, and the field
+// that holds it is left out.
 func timeOut(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.Format(time.RFC3339)
+	return t.In(marketZone).Format(time.RFC3339)
+}
+
+// clockTime writes a time for a sentence, in Market's zone: the time of day, and the date too
+// when it is not today's.
+func clockTime(t, now time.Time) string {
+	t, now = t.In(marketZone), now.In(marketZone)
+	if y, m, d := t.Date(); y == now.Year() && m == now.Month() && d == now.Day() {
+		return t.Format("15:04:05 MST")
+	}
+	return t.Format("2006-01-02 15:04:05 MST")
 }

@@ -47,7 +47,7 @@ var listChats = &Tool[ListChatsInput, ChatList]{
 		}
 		page, err := env.Market.GetChats(ctx, filter, market.Page{Token: in.PageToken, Limit: in.Limit})
 		if err != nil {
-			return ChatList{}, about(err, "the chat list")
+			return ChatList{}, about(withPageToken(err, in.PageToken), "", "the chat list")
 		}
 		out := ChatList{Chats: make([]Chat, 0, len(page.Chats)), NextPageToken: page.NextPageToken}
 		for i := range page.Chats {
@@ -72,7 +72,7 @@ var getChat = &Tool[ChatInput, Chat]{
 	Call: func(ctx context.Context, env *Env, in ChatInput) (Chat, error) {
 		c, err := env.Market.GetChat(ctx, in.ChatID)
 		if err != nil {
-			return Chat{}, about(err, "chat %d", in.ChatID)
+			return Chat{}, aboutChat(err, in.ChatID)
 		}
 		return chatOut(c), nil
 	},
@@ -106,7 +106,7 @@ var getHistory = &Tool[HistoryInput, History]{
 	Call: func(ctx context.Context, env *Env, in HistoryInput) (History, error) {
 		h, err := env.Market.GetChatHistory(ctx, in.ChatID, in.MessageIDFrom, market.Page{Token: in.PageToken, Limit: in.Limit})
 		if err != nil {
-			return History{}, about(err, "chat %d", in.ChatID)
+			return History{}, aboutChat(withPageToken(err, in.PageToken), in.ChatID)
 		}
 		return History{ChatID: in.ChatID, Context: contextOut(h.Context), Messages: messagesOut(h.Messages), NextPageToken: h.NextPageToken}, nil
 	},
@@ -134,7 +134,7 @@ var getMessage = &Tool[MessageInput, ChatMessage]{
 	Call: func(ctx context.Context, env *Env, in MessageInput) (ChatMessage, error) {
 		m, err := env.Market.GetChatMessage(ctx, in.ChatID, in.MessageID)
 		if err != nil {
-			return ChatMessage{}, about(err, "message %d in chat %d", in.MessageID, in.ChatID)
+			return ChatMessage{}, about(err, "take message_id from get_history, and chat_id from list_chats", "message %d in chat %d", in.MessageID, in.ChatID)
 		}
 		return ChatMessage{ChatID: in.ChatID, Message: messageOut(m)}, nil
 	},

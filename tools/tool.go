@@ -16,6 +16,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/yandex-market-mcp/market-chat-mcp/folders"
 	"github.com/yandex-market-mcp/market-chat-mcp/market"
 	"github.com/yandex-market-mcp/market-chat-mcp/schema"
 )
@@ -23,8 +24,8 @@ import (
 // Env is what the tools work with.
 type Env struct {
 	Market *market.Client
-	// FileRoots are the folders send_file may read a path from; none means no path is allowed.
-	FileRoots []string
+	// Folders are the folders send_file may read a path from; nil or empty allows no path.
+	Folders *folders.Set
 }
 
 // Tool declares one MCP tool whose arguments decode into In and whose result is Out.
@@ -127,11 +128,15 @@ func reportWaits(ctx context.Context, req mcp.CallToolRequest) context.Context {
 	token := req.Params.Meta.ProgressToken
 	var progress atomic.Int64
 	return market.WithWaitNotifier(ctx, func(w market.Wait) {
+		msg := fmt.Sprintf("Waiting for Market to answer earlier %s requests, which tell how much of its hourly limit is left", w.Op)
+		if !w.Until.IsZero() {
+			msg = fmt.Sprintf("Waiting for Market's limit on %s to reset at %s (in %s)",
+				w.Op, clockTime(w.Until, time.Now()), time.Until(w.Until).Round(time.Second))
+		}
 		_ = srv.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
 			"progressToken": token,
 			"progress":      progress.Add(1),
-			"message": fmt.Sprintf("Waiting for Market's limit on %s to reset at %s (in %s)",
-				w.Op, w.Until.UTC().Format("15:04:05 MST"), time.Until(w.Until).Round(time.Second)),
+			"message":       msg,
 		})
 	})
 }

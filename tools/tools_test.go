@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,11 +28,14 @@ type harness struct {
 	client  *client.Client
 }
 
+// newHarness connects a client to a server of the tools, against an in-memory sandbox: inside a
+// synctest bubble, every wait runs on the bubble's clock.
 func newHarness(t *testing.T, readOnly bool, env func(*tools.Env), opts ...markettest.Option) *harness {
 	t.Helper()
-	sandbox := markettest.New(opts...)
+	sandbox := markettest.NewInMemory(opts...)
 	t.Cleanup(sandbox.Close)
-	mc, err := market.New(market.Options{BaseURL: sandbox.URL, APIKey: sandbox.APIKey, BusinessID: sandbox.BusinessID})
+	mc, err := market.New(market.Options{BaseURL: sandbox.URL, APIKey: sandbox.APIKey, BusinessID: sandbox.BusinessID,
+		HTTPClient: sandbox.Client(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package tools
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/yandex-market-mcp/market-chat-mcp/market"
 )
@@ -52,10 +51,11 @@ var createChat = &Tool[CreateChatInput, CreatedChat]{
 }
 
 func aboutContext(err error, c market.ChatContext) error {
+	const notFound = "check the id in the seller's cabinet; list_chats shows the orders and returns that have chats"
 	if c.Type == market.ContextReturn {
-		return about(err, "return %d", c.ID)
+		return about(err, notFound, "return %d", c.ID)
 	}
-	return about(err, "order %d", c.ID)
+	return about(err, notFound, "order %d", c.ID)
 }
 
 // SendMessageInput are send_message's arguments.
@@ -78,9 +78,10 @@ var sendMessage = &Tool[SendMessageInput, Sent]{
 		`The server never delivers the same message twice, even when the network fails mid-send, so do not resend on an unclear error: check get_history.`,
 	Op: market.OpSendMessage,
 	Call: func(ctx context.Context, env *Env, in SendMessageInput) (Sent, error) {
-		if err := env.Market.SendMessage(ctx, in.ChatID, in.Message); err != nil {
-			return Sent{}, about(err, "chat %d", in.ChatID)
+		sent, err := env.Market.SendMessage(ctx, in.ChatID, in.Message)
+		if err != nil {
+			return Sent{}, sendError(ctx, env, in.ChatID, err)
 		}
-		return Sent{ChatID: in.ChatID, SentAt: timeOut(time.Now())}, nil
+		return Sent{ChatID: in.ChatID, SentAt: timeOut(sent.At)}, nil
 	},
 }

@@ -20,9 +20,6 @@ import (
 // 7 MB), plus a little JSON.
 const MaxBodyBytes = 8 << 20
 
-// bodyReadTimeout bounds how long a client may take to send a request body.
-const bodyReadTimeout = 30 * time.Second
-
 // guard checks every HTTP request before an MCP endpoint sees it: the Host and Origin headers
 // (so that a web page cannot reach a server on localhost, directly or by DNS rebinding), the
 // bearer token, and the body's size and pace.
@@ -44,12 +41,13 @@ func (g *guard) public(next http.Handler) http.Handler {
 		if g.refuseSite(w, r) {
 			return
 		}
+		closeUnreadBody(w, r) // the answer needs no body, so none is waited for
 		next.ServeHTTP(w, r)
 	})
 }
 
 // private lets a request through once it also carries the bearer token, and hands on its body
-// read in full.
+// read in full, with ids that mcp-go would change marked (see encodeIDs).
 func (g *guard) private(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if g.refuseSite(w, r) {
@@ -58,12 +56,13 @@ func (g *guard) private(next http.Handler) http.Handler {
 		// A CORS preflight carries no credentials by design; an allowed origin's is answered by
 		// the MCP handler, which knows the CORS settings.
 		if r.Method == http.MethodOptions && r.Header.Get("Origin") != "" {
+			closeUnreadBody(w, r)
 			next.ServeHTTP(w, r)
 			return
 		}
 		if g.requireToken && !g.authorized(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="market-chat-mcp"`)
-			http.Error(w, "Unauthorized: send the server's token as Authorization: Bearer <MCP_AUTH_TOKEN>", http.StatusUnauthorized)
+			refuse(w, r, http.StatusUnauthorized, "Unauthorized: send the server's token as Authorization: Bearer <MCP_AUTH_TOKEN>")
 			return
 		}
 		r.Header.Del("Authorization") // nothing past this point needs it, so nothing can leak it
@@ -72,11 +71,28 @@ func (g *guard) private(next http.Handler) http.Handler {
 			if errors.As(err, new(*http.MaxBytesError)) {
 				status = http.StatusRequestEntityTooLarge
 			}
-			http.Error(w, err.Error(), status)
+			refuse(w, r, status, err.Error())
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(idResponseWriter{w}, r)
 	})
+}
+
+// refuse answers a request without reading (the rest of) its body, and closes the connection:
+// net/http would otherwise wait for that body to drain it, as long as a client cares to hold it.
+func refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	closeUnreadBody(w, r)
+	http.Error(w, msg, status)
+}
+
+// closeUnreadBody makes the connection close right after the answer if the request has a body
+// that nothing will read. net/http drains such a body before it closes a connection, as long as
+// the body takes to come: the read deadline moved to now ends that at once.
+func closeUnreadBody(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+		w.Header().Set("Connection", "close")
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	}
 }
 
 // authorized compares the presented token with the expected one in constant time; hashing
@@ -95,7 +111,7 @@ func (g *guard) authorized(r *http.Request) bool {
 // another host's name (DNS rebinding).
 func (g *guard) refuseSite(w http.ResponseWriter, r *http.Request) bool {
 	if local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && isLoopback(local.String()) && !isLoopback(r.Host) {
-		http.Error(w, fmt.Sprintf("Forbidden: Host %q is not this server's", r.Host), http.StatusForbidden)
+		refuse(w, r, http.StatusForbidden, fmt.Sprintf("Forbidden: Host %q is not this server's", r.Host))
 		return true
 	}
 	origin := r.Header.Get("Origin")
@@ -105,24 +121,22 @@ func (g *guard) refuseSite(w http.ResponseWriter, r *http.Request) bool {
 	if u, err := url.Parse(origin); err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host) {
 		return false // the server's own pages
 	}
-	http.Error(w, fmt.Sprintf("Forbidden: Origin %q is not allowed (see MCP_ALLOWED_ORIGINS)", origin), http.StatusForbidden)
+	refuse(w, r, http.StatusForbidden, fmt.Sprintf("Forbidden: Origin %q is not allowed (see MCP_ALLOWED_ORIGINS)", origin))
 	return true
 }
 
-// readBody reads the body in full within bodyReadTimeout and at most MaxBodyBytes, then lifts
-// the read deadline so that a long answer stream is not cut by it.
+// readBody reads the body in full, at most MaxBodyBytes, within the read deadline that
+// HTTP.ServeHTTP set, and then lifts the deadline so that a long answer stream is not cut by
+// it. On an error the deadline stays, so that nothing after it waits longer.
 func readBody(w http.ResponseWriter, r *http.Request) error {
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil
+	if r.Body != nil && r.Body != http.NoBody {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+		if err != nil {
+			return fmt.Errorf("reading the request body: %w", err)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(encodeIDs(body)))
 	}
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	_ = rc.SetReadDeadline(time.Time{})
-	if err != nil {
-		return fmt.Errorf("reading the request body: %w", err)
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
+	_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 	return nil
 }
 

@@ -189,6 +189,10 @@ func jsonName(f reflect.StructField) string {
 	return cmp.Or(name, f.Name)
 }
 
+// formFileName decodes what browsers encode in a form upload's file name (the HTML standard's
+// multipart/form-data encoding). Assumption: the API stores the name as the browser meant it.
+var formFileName = strings.NewReplacer("%22", `"`, "%0D", "\r", "%0A", "\n")
+
 // upload is a file received by sendFileToChat.
 type upload struct {
 	name        string
@@ -230,7 +234,7 @@ func (c *call) upload() (upload, error) {
 			return upload{}, badRequestf("File '%s' is empty", part.FileName())
 		}
 		return upload{
-			name:        part.FileName(),
+			name:        formFileName.Replace(part.FileName()),
 			contentType: cmp.Or(part.Header.Get("Content-Type"), "application/octet-stream"),
 			data:        data,
 		}, nil

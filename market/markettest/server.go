@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/yandex-market-mcp/market-chat-mcp/internal/memnet"
 )
 
 // filesPath is where the server serves the files sent to chats: {URL}/files/{id}/{name}.
@@ -29,7 +31,8 @@ type Server struct {
 	limits *limiter
 	faults faultQueue
 	log    requestLog
-	ts     *httptest.Server // nil for a server made by NewHandler
+	ts     *httptest.Server // set by New
+	mem    *InMemory        // set by NewInMemory
 
 	done      chan struct{} // closed by Close
 	closeOnce sync.Once
@@ -54,6 +57,54 @@ func NewHandler(baseURL string, opts ...Option) *Server {
 	s.start(strings.TrimSuffix(baseURL, "/"))
 	return s
 }
+
+// InMemoryURL is the URL of every server made by NewInMemory. Nothing listens there: only the
+// HTTP client of Client reaches the server.
+const InMemoryURL = "http://market.invalid"
+
+// NewInMemory starts a Server that uses no network: it serves on in-memory pipes, which the HTTP
+// client that Client returns dials whatever address it is given. Started inside a
+// testing/synctest bubble, everything it does runs on the bubble's clock (limit windows, fault
+// delays, the times of messages), so that tests of waits take no real time. Close it before the
+// bubble ends, so that its goroutines end too.
+func NewInMemory(opts ...Option) *Server {
+	s := newServer(opts)
+	s.start(InMemoryURL)
+	s.mem = ServeInMemory(s.Handler())
+	return s
+}
+
+// Client returns an HTTP client that reaches the server: over loopback for a server made by
+// New, through in-memory pipes for one made by NewInMemory. Each call returns a client with
+// connections of its own.
+func (s *Server) Client() *http.Client {
+	if s.mem != nil {
+		return s.mem.Client()
+	}
+	return &http.Client{Transport: s.ts.Client().Transport.(*http.Transport).Clone()}
+}
+
+// InMemory serves an HTTP handler on in-memory pipes, for tests that run in a testing/synctest
+// bubble, where a real network would stop the bubble's clock.
+type InMemory struct {
+	ln  *memnet.Listener
+	srv *http.Server
+}
+
+// ServeInMemory starts serving h in memory. Close it before the bubble ends.
+func ServeInMemory(h http.Handler) *InMemory {
+	m := &InMemory{ln: memnet.Listen(), srv: &http.Server{Handler: h}}
+	go m.srv.Serve(m.ln) // until Close
+	return m
+}
+
+// Client returns an HTTP client whose connections, to whatever address, reach the handler.
+func (m *InMemory) Client() *http.Client {
+	return &http.Client{Transport: &http.Transport{DialContext: m.ln.Dial}}
+}
+
+// Close stops serving and closes every connection.
+func (m *InMemory) Close() { m.srv.Close() }
 
 func newServer(opts []Option) *Server {
 	cfg := newConfig(opts)
@@ -94,6 +145,9 @@ func (s *Server) Close() {
 	s.closeOnce.Do(func() { close(s.done) })
 	if s.ts != nil {
 		s.ts.Close()
+	}
+	if s.mem != nil {
+		s.mem.Close()
 	}
 }
 
