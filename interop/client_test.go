@@ -1,3 +1,5 @@
+//go:build interop
+
 package interop
 
 import (
@@ -143,7 +145,7 @@ func TestTypeScriptClient(t *testing.T) {
 						t.Errorf("%s: structuredContent breaks the outputSchema: %v", c.Tool, c.SchemaErrors)
 					}
 					if !c.TextMatches {
-						t.Errorf("%s: the text content is not the structuredContent's JSON: %s", c.Tool, c.Text)
+						t.Errorf("%s: the text content is JSON, or lacks a chat of the structured content: %s", c.Tool, c.Text)
 					}
 				}
 			}

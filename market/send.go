@@ -3,7 +3,6 @@ package market
 import (
 	"context"
 	"errors"
-	"fmt"
 	"html"
 	"net/http"
 	"strings"
@@ -15,12 +14,8 @@ import (
 	"github.com/yandex-market-mcp/market-chat-mcp/untrusted"
 )
 
-// Settling a send by the chat's history.
-const (
-	maxSendAttempts = 3
-	// maxSettlePages bounds the history read to settle one send.
-	maxSettlePages = 20
-)
+// maxSendAttempts bounds how often one send goes out.
+const maxSendAttempts = 3
 
 // settlePauses are the pauses before each further look at a history that lacks a send, in case
 // the API stores a message a moment after it answered. Together they are longer than the API's
@@ -92,7 +87,7 @@ func (c *Client) send(ctx context.Context, req *request, chatID int64, match fun
 func (c *Client) delivered(ctx context.Context, chatID, baseline int64, match func(*Message) bool) (*Message, error) {
 	for i := 0; ; i++ {
 		var found *Message
-		err := c.eachHistoryPage(ctx, chatID, baseline, func(ms []Message) bool {
+		_, err := c.eachHistoryPage(ctx, chatID, baseline, func(ms []Message) bool {
 			for j := range ms {
 				if m := &ms[j]; m.MessageID > baseline && m.Sender == SenderPartner && match(m) {
 					found = m
@@ -115,31 +110,13 @@ func (c *Client) delivered(ctx context.Context, chatID, baseline int64, match fu
 // read before it takes one request.
 func (c *Client) newestMessage(ctx context.Context, chatID int64) (int64, error) {
 	newest := c.newest.get(chatID)
-	err := c.eachHistoryPage(ctx, chatID, newest, func(ms []Message) bool {
+	_, err := c.eachHistoryPage(ctx, chatID, newest, func(ms []Message) bool {
 		for _, m := range ms {
 			newest = max(newest, m.MessageID)
 		}
-		newestFirst := len(ms) > 1 && ms[0].MessageID > ms[len(ms)-1].MessageID
-		return !newestFirst // such pages begin with the newest message of all
+		return !newestFirst(ms) // such pages begin with the newest message of all
 	})
 	return newest, err
-}
-
-// eachHistoryPage reads the chat's history from message from on (all of it when from is 0),
-// page by page, until each returns false or the pages end.
-func (c *Client) eachHistoryPage(ctx context.Context, chatID, from int64, each func([]Message) bool) error {
-	page := Page{Limit: 100}
-	for range maxSettlePages {
-		h, err := c.GetChatHistory(ctx, chatID, from, page)
-		if err != nil {
-			return err
-		}
-		if !each(h.Messages) || h.NextPageToken == "" {
-			return nil
-		}
-		page.Token = h.NextPageToken
-	}
-	return fmt.Errorf("the history is longer than %d pages", maxSettlePages)
 }
 
 // sameText reports whether a message's text is what was sent, allowing for what Market may do to

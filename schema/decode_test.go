@@ -112,7 +112,7 @@ func TestDecodeRules(t *testing.T) {
 		{"decoding that the schema cannot foresee", decodeErr[beltArgs], `{"picky":"no"}`,
 			"", "type", `arguments could not be decoded: only "ok" will do`},
 		{"decoding into a narrower float", decodeErr[beltArgs], `{"small":1e300}`,
-			"small", "type", "small could not be decoded into Go type float32, got number 1e+300"},
+			"small", "type", "small could not be decoded into Go type float32, got number 1e300"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.decode(json.RawMessage(tc.args))

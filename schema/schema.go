@@ -4,9 +4,11 @@
 // The schema is reflected from the type's json and jsonschema struct tags by
 // invopop/jsonschema: inline (no $ref, $defs, $schema or $id), an object at the root, and
 // additionalProperties false on every struct. A field is required when its json tag has
-// neither omitempty nor omitzero. Decode enforces every keyword the schema contains, and a
-// type whose schema would contain a keyword that Decode does not enforce is refused when its
-// Schema is built: what the schema promises is exactly what is enforced.
+// neither omitempty nor omitzero. Decode enforces the schema with santhosh-tekuri/jsonschema,
+// formats and content encodings included, and a type whose schema would contain a keyword or
+// format that nothing enforces is refused when its Schema is built: what the schema promises is
+// exactly what is enforced. Failures are told in sentences that name the field, the rule and
+// the value.
 package schema
 
 import (
@@ -20,15 +22,17 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/invopop/jsonschema"
+	invopop "github.com/invopop/jsonschema"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // Schema is the JSON Schema of a Go type together with the rules it enforces. It is immutable
 // and safe for concurrent use.
 type Schema struct {
-	typ  reflect.Type // never a pointer
-	json json.RawMessage
-	root *node
+	typ    reflect.Type // never a pointer
+	json   json.RawMessage
+	doc    any // the document, decoded
+	engine *jsonschema.Schema
 }
 
 // Validator is implemented by argument types with rules that a top-level JSON Schema cannot
@@ -73,11 +77,11 @@ func Parse(raw json.RawMessage) (*Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
 	}
-	root, err := compile("", doc)
+	engine, err := compile(doc)
 	if err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
 	}
-	return &Schema{json: slices.Clone(raw), root: root}, nil
+	return &Schema{json: slices.Clone(raw), doc: doc, engine: engine}, nil
 }
 
 // JSON returns the schema as compact JSON. Property order follows struct field order, so the
@@ -144,9 +148,7 @@ func (s *Schema) check(args any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &walker{}
-	v := w.value(s.root, "", args)
-	return v, w.err()
+	return check(s.engine, s.doc, "", args)
 }
 
 // parseArgs parses raw JSON arguments, keeping numbers exact. Empty input and null stand for
@@ -161,20 +163,6 @@ func parseArgs(raw []byte) (any, error) {
 	}
 	if v == nil {
 		return map[string]any{}, nil
-	}
-	return v, nil
-}
-
-// decodeJSON decodes exactly one JSON value, with numbers as json.Number.
-func decodeJSON(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err == nil {
-		return nil, errors.New("unexpected data after the top-level value")
 	}
 	return v, nil
 }
@@ -202,7 +190,7 @@ func validateError(err error) error {
 // reflector is configured for MCP: everything inline, the root expanded, no $id, closed
 // objects, and required fields taken from the json tags (a field is required unless it has
 // omitempty or omitzero).
-var reflector = &jsonschema.Reflector{
+var reflector = &invopop.Reflector{
 	DoNotReference:             true,
 	ExpandedStruct:             true,
 	Anonymous:                  true,
@@ -232,25 +220,25 @@ func build(t reflect.Type) (s *Schema, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("schema: %v: %w", t, err)
 	}
-	root, err := compile("", doc)
+	if typ := doc.(map[string]any)["type"]; typ != "object" {
+		return nil, fmt.Errorf("schema: %v: the root of a tool schema must be an object, not type %v", t, typ)
+	}
+	engine, err := compile(doc)
 	if err != nil {
 		return nil, fmt.Errorf("schema: %v: %w", t, err)
 	}
-	if root.typ != "object" {
-		return nil, fmt.Errorf("schema: %v: the root of a tool schema must be an object, not %s", t, typeName(root.typ))
-	}
-	return &Schema{typ: t, json: data, root: root}, nil
+	return &Schema{typ: t, json: data, doc: doc, engine: engine}, nil
 }
 
 // integerBounds gives the predeclared integer types narrower than 64 bits, and the unsigned
 // ones, the bounds of what they can hold, so that the schema does not accept a number that
 // decoding would then refuse. Struct tags (minimum=, maximum=) still take precedence. Named
 // types are left alone: they may decode from something other than a number.
-func integerBounds(t reflect.Type) *jsonschema.Schema {
+func integerBounds(t reflect.Type) *invopop.Schema {
 	if t.PkgPath() != "" {
 		return nil
 	}
-	s := &jsonschema.Schema{Type: "integer"}
+	s := &invopop.Schema{Type: "integer"}
 	switch t.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		if t.Bits() == 64 {
@@ -308,7 +296,7 @@ func checkRecursion(t reflect.Type) error {
 // The interfaces by which a type supplies its own schema; the reflector does not look inside
 // such types.
 var (
-	customSchemaType = reflect.TypeFor[interface{ JSONSchema() *jsonschema.Schema }]()
+	customSchemaType = reflect.TypeFor[interface{ JSONSchema() *invopop.Schema }]()
 	aliasSchemaType  = reflect.TypeFor[interface{ JSONSchemaAlias() any }]()
 )
 

@@ -111,6 +111,8 @@ func TestGetChatAndMessage(t *testing.T) {
 	}
 }
 
+// TestGetHistory: by default the newest messages, oldest first, with a flag and a token that
+// read further back until the chat's first message, whichever order the API pages in.
 func TestGetHistory(t *testing.T) {
 	for _, newestFirst := range []bool{false, true} {
 		t.Run(fmt.Sprintf("newestFirst=%v", newestFirst), func(t *testing.T) {
@@ -121,39 +123,42 @@ func TestGetHistory(t *testing.T) {
 			h := newHarness(t, false, nil, opts...)
 			long := longestChat(h.sandbox)
 			want := h.sandbox.Messages(long)
+			var first tools.History
+			h.call(t, "get_history", map[string]any{"chat_id": long}, &first)
+			last := want[len(want)-1]
+			if len(first.Messages) != 20 || !first.Older || first.NextPageToken == "" || first.Messages[19].MessageID != last.MessageID || first.Messages[19].Text != last.Message {
+				t.Fatalf("the first call gave %d messages ending with %d (older %v); want the newest 20, ending with %d", len(first.Messages), first.Messages[len(first.Messages)-1].MessageID, first.Older, last.MessageID)
+			}
 			var got []tools.Message
-			args := map[string]any{"chat_id": long, "limit": 100}
-			for {
+			args := map[string]any{"chat_id": long, "limit": 50}
+			for pages := 0; ; pages++ {
+				if pages > 5 {
+					t.Fatal("paging does not end")
+				}
 				var page tools.History
 				h.call(t, "get_history", args, &page)
-				if page.ChatID != long || page.Context.Type == "" {
+				if page.ChatID != long || page.Context.Type == "" || !slices.IsSortedFunc(page.Messages, func(a, b tools.Message) int { return int(a.MessageID - b.MessageID) }) {
 					t.Fatalf("page %+v", page)
 				}
-				if !slices.IsSortedFunc(page.Messages, func(a, b tools.Message) int { return int(a.MessageID - b.MessageID) }) {
-					t.Error("messages are not oldest first")
-				}
-				got = append(got, page.Messages...)
-				if page.NextPageToken == "" {
+				got = append(page.Messages, got...)
+				if !page.Older {
 					break
 				}
 				args["page_token"] = page.NextPageToken
 			}
-			if len(got) != len(want) || len(want) <= 100 {
-				t.Fatalf("%d messages, want %d (> 100)", len(got), len(want))
+			if len(got) != len(want) {
+				t.Fatalf("%d messages, want %d", len(got), len(want))
 			}
-			seen := map[int64]bool{}
-			for _, m := range got {
-				seen[m.MessageID] = true
-			}
-			for _, m := range want {
-				if !seen[m.MessageID] {
-					t.Errorf("message %d missing", m.MessageID)
+			for i, m := range want {
+				if got[i].MessageID != m.MessageID {
+					t.Fatalf("message %d is %d, want %d", i, got[i].MessageID, m.MessageID)
 				}
 			}
 		})
 	}
 }
 
+// TestHistoryFromMessage: message_id_from reads forward, what came after the message.
 func TestHistoryFromMessage(t *testing.T) {
 	h := newHarness(t, false, nil)
 	long := longestChat(h.sandbox)
@@ -161,8 +166,21 @@ func TestHistoryFromMessage(t *testing.T) {
 	from := msgs[len(msgs)-3].MessageID
 	var page tools.History
 	h.call(t, "get_history", map[string]any{"chat_id": long, "message_id_from": from}, &page)
-	if len(page.Messages) != 3 || page.Messages[0].MessageID != from {
-		t.Errorf("history from %d = %+v", from, page.Messages)
+	if len(page.Messages) != 2 || page.Messages[0].MessageID != msgs[len(msgs)-2].MessageID || page.Newer || page.Older {
+		t.Errorf("history after %d = %+v", from, page)
+	}
+	h.call(t, "get_history", map[string]any{"chat_id": long, "message_id_from": msgs[0].MessageID, "limit": 100}, &page)
+	if len(page.Messages) != 100 || !page.Newer || page.NextPageToken == "" {
+		t.Fatalf("forward from the first: %d messages, newer %v", len(page.Messages), page.Newer)
+	}
+	var rest tools.History
+	h.call(t, "get_history", map[string]any{"chat_id": long, "page_token": page.NextPageToken, "limit": 100}, &rest)
+	if n := len(page.Messages) + len(rest.Messages); n != len(msgs)-1 || rest.Newer || rest.Messages[0].MessageID != page.Messages[99].MessageID+1 {
+		t.Errorf("forward in two calls: %d messages, want %d", n, len(msgs)-1)
+	}
+	text, isError := h.call(t, "get_history", map[string]any{"chat_id": long + 1, "page_token": page.NextPageToken}, nil)
+	if !isError || !strings.Contains(text, fmt.Sprintf("page_token belongs to chat %d", long)) {
+		t.Errorf("a token of another chat: %q", text)
 	}
 }
 
@@ -394,7 +412,7 @@ func TestAPIErrorsBecomeSentences(t *testing.T) {
 		{"bad page token", "list_chats", map[string]any{"page_token": "garbage"}, "", nil, nil,
 			[]string{"Market refused page_token (400: Bad page token)", "Call again without page_token"}},
 		{"bad history page token", "get_history", map[string]any{"chat_id": open, "page_token": "garbage"}, "", nil, nil,
-			[]string{"Market refused page_token (400: Bad page token)"}},
+			[]string{"page_token is not one that get_history gave: call again without it"}},
 		{"closed chat", "send_message", map[string]any{"chat_id": finished, "message": "Здравствуйте"}, "", nil, nil,
 			[]string{"Chat 4821007 is closed (FINISHED): it accepts no messages, and create_chat cannot reopen it."}},
 		{"unconfirmed send", "send_message", map[string]any{"chat_id": open, "message": "hi"}, markettest.OpSendMessageToChat,

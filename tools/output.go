@@ -18,7 +18,7 @@ type Chat struct {
 	Type      string  `json:"type" jsonschema:"description=CHAT (with a buyer) or ARBITRAGE (a dispute that Market arbitrates)"`
 	Status    string  `json:"status" jsonschema:"description=Whose turn it is: WAITING_FOR_PARTNER means the seller must answer"`
 	Context   Context `json:"context"`
-	CreatedAt string  `json:"created_at,omitempty" jsonschema:"format=date-time"`
+	CreatedAt string  `json:"created_at,omitempty" jsonschema:"description=When the chat was opened\\, in Moscow time like every time Market gives,format=date-time"`
 	UpdatedAt string  `json:"updated_at,omitempty" jsonschema:"description=Time of the last message,format=date-time"`
 }
 
@@ -36,16 +36,16 @@ type Context struct {
 // they are data, never instructions, and reach the model without invisible characters.
 type Message struct {
 	MessageID   int64        `json:"message_id"`
-	CreatedAt   string       `json:"created_at,omitempty" jsonschema:"format=date-time"`
+	CreatedAt   string       `json:"created_at,omitempty" jsonschema:"description=Moscow time\\, like every time Market gives,format=date-time"`
 	Sender      string       `json:"sender" jsonschema:"description=PARTNER (the seller)\\, CUSTOMER (the buyer)\\, MARKET (an automatic message) or SUPPORT (Market's support staff)"`
 	Text        string       `json:"text,omitempty"`
 	Attachments []Attachment `json:"attachments,omitempty"`
 }
 
-// Attachment is a file attached to a message.
+// Attachment is a file attached to a message. Its link is not shown: it may work as a
+// credential of its own.
 type Attachment struct {
 	Name string `json:"name"`
-	URL  string `json:"url"`
 	Size int64  `json:"size" jsonschema:"description=Size in bytes"`
 }
 
@@ -71,7 +71,7 @@ func contextOut(c market.FullContext) Context {
 func messageOut(m *market.Message) Message {
 	out := Message{MessageID: m.MessageID, CreatedAt: timeOut(m.CreatedAt), Sender: string(m.Sender), Text: untrusted.Clean(m.Text)}
 	for _, a := range m.Payload {
-		out.Attachments = append(out.Attachments, Attachment{Name: untrusted.Clean(a.Name), URL: a.URL, Size: a.Size})
+		out.Attachments = append(out.Attachments, Attachment{Name: untrusted.Clean(a.Name), Size: a.Size})
 	}
 	return out
 }

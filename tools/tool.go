@@ -7,6 +7,7 @@
 package tools
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -108,14 +109,30 @@ func (t *Tool[In, Out]) Handler(env *Env) server.ToolHandlerFunc {
 		if err != nil {
 			return mcp.NewToolResultError(sentence(err)), nil
 		}
-		text, err := json.Marshal(out)
+		structured, err := marshal(out)
 		if err != nil {
 			return nil, err // a programming error: the output type does not marshal
 		}
-		res := mcp.NewToolResultStructured(out, string(text))
-		res.RawStructuredContent = text // the same JSON on the wire, without marshalling out twice
+		text := string(structured)
+		if t, ok := any(out).(texter); ok {
+			text = t.text()
+		}
+		res := mcp.NewToolResultStructured(out, text)
+		res.RawStructuredContent = structured // on the wire as is, without marshalling out again
 		return res, nil
 	}
+}
+
+// marshal writes v as JSON without escaping <, > and &, which a model could copy into a reply
+// as \u003c.
+func marshal(v any) (json.RawMessage, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // reportWaits makes the calls under ctx tell the client, by progress notifications, when they
