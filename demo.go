@@ -16,6 +16,7 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/yandex-market-mcp/market-chat-mcp/inbox"
 	"github.com/yandex-market-mcp/market-chat-mcp/market"
 	"github.com/yandex-market-mcp/market-chat-mcp/market/markettest"
 	"github.com/yandex-market-mcp/market-chat-mcp/tools"
@@ -26,12 +27,16 @@ import (
 // MCP client to it, and walks through a seller's morning: every tool once.
 func demo(ctx context.Context, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sandbox := markettest.New()
+	sandbox := markettest.New(markettest.WithBuyers(demoReplyAfter, 0))
 	defer sandbox.Close()
 	mc, err := market.New(market.Options{BaseURL: sandbox.URL, APIKey: sandbox.APIKey, BusinessID: sandbox.BusinessID, Logger: logger})
 	if err != nil {
 		return err
 	}
+	// The demo polls with the whole of getChats' budget, so that the buyer's answer shows up
+	// within a second or two, not the seven of the default share.
+	in := inbox.New(mc, inbox.NewMemoryLog(), inbox.Options{PollShare: 1, Logger: logger})
+	defer in.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -39,7 +44,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() {
-		served <- transport.NewHTTP(newServer(&tools.Env{Market: mc}, false), transport.Options{Logger: logger}).Serve(ctx, ln, logger)
+		served <- transport.NewHTTP(newServer(&tools.Env{Market: mc, Inbox: in}, false), transport.Options{Logger: logger}).Serve(ctx, ln, logger)
 	}()
 	defer func() { cancel(); <-served }()
 
@@ -111,12 +116,40 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	p.line("  message %d from %s: %s", msg.Message.MessageID, msg.Message.Sender, clip(msg.Message.Text, 90))
 
+	for _, m := range history.Messages {
+		if len(m.Attachments) == 0 {
+			continue
+		}
+		var file tools.AttachmentFile
+		if err := call("get_attachment", map[string]any{"chat_id": chatID, "message_id": m.MessageID, "index": 0}, &file); err != nil {
+			return err
+		}
+		p.line("  %s (%s, %d bytes), shown to the model as a %d×%d image.", file.Name, file.ContentType, file.Size, file.SentWidth, file.SentHeight)
+		break
+	}
+
+	var listening tools.Events
+	if err := call("wait_for_messages", map[string]any{"chat_id": chatID, "timeout_seconds": 1}, &listening); err != nil {
+		return err
+	}
+	p.line("  listening from cursor %s (%d events so far).", listening.Cursor, len(listening.Events))
+
 	answer := "Здравствуйте! Спасибо, что написали. Уже разбираемся и ответим сегодня в течение часа."
 	var sent tools.Sent
 	if err := call("send_message", map[string]any{"chat_id": chatID, "message": answer}, &sent); err != nil {
 		return err
 	}
 	p.line("  sent at %s.", sent.SentAt)
+
+	var reply tools.Events
+	if err := call("wait_for_messages", map[string]any{"chat_id": chatID, "cursor": listening.Cursor, "timeout_seconds": 30}, &reply); err != nil {
+		return err
+	}
+	for _, e := range reply.Events {
+		if e.Message != nil {
+			p.line("  the buyer answered at %s: %s", e.Message.CreatedAt, clip(e.Message.Text, 90))
+		}
+	}
 
 	note := "Инструкция по возврату: упакуйте товар и отнесите его в любой пункт выдачи Маркета.\n"
 	var file tools.SentFile
@@ -147,6 +180,9 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 	p.line("\nEvery tool worked. Next: connect your MCP client with --sandbox, then with YANDEX_MARKET_API_KEY and YANDEX_MARKET_BUSINESS_ID (see README.md).")
 	return p.err
 }
+
+// demoReplyAfter is how soon the demo's buyer answers.
+const demoReplyAfter = 2 * time.Second
 
 // toolError is a tool result with isError set: the tool's words for the model.
 type toolError string

@@ -54,6 +54,7 @@ func marketEnv(s *markettest.Server, extra ...string) []string {
 		fmt.Sprintf("YANDEX_MARKET_BUSINESS_ID=%d", s.BusinessID),
 		"YANDEX_MARKET_OAUTH_TOKEN=",
 		"MCP_TRANSPORT=", "MCP_ADDR=", "MCP_AUTH_TOKEN=", "MCP_READ_ONLY=", "MCP_FILE_ROOTS=", "MCP_LOG_LEVEL=debug",
+		"YANDEX_MARKET_NOTIFY_PATH=", "YANDEX_MARKET_POLL_SHARE=",
 	}, extra...)
 }
 
@@ -196,7 +197,7 @@ func exerciseEveryTool(t *testing.T, c *client.Client, sandbox *markettest.Serve
 			t.Fatalf("%s: outputSchema: %v", tl.Name, err)
 		}
 	}
-	if len(outputs) != 7 {
+	if len(outputs) != len(tools.All) {
 		t.Fatalf("%d tools listed", len(outputs))
 	}
 	var said strings.Builder
@@ -287,7 +288,7 @@ func TestReadOnlyOverEveryTransport(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(list.Tools) != 4 {
+			if len(list.Tools) != 6 {
 				t.Errorf("%d tools in read-only mode", len(list.Tools))
 			}
 			for _, tl := range list.Tools {
@@ -572,4 +573,117 @@ func httpGet(url string) (string, error) {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	return string(body), err
+}
+
+// TestSeeAndHear: a client over each transport sees a buyer's photo with get_attachment, and
+// hears the buyer's next message with wait_for_messages, by polling.
+func TestSeeAndHear(t *testing.T) {
+	for name, open := range transports {
+		if name == "sse" {
+			continue // the same server as streamable; the SSE client is covered by the other tests
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sandbox := markettest.New()
+			t.Cleanup(sandbox.Close)
+			c, _ := open(t, marketEnv(sandbox, "YANDEX_MARKET_POLL_SHARE=1"))
+			connect(t, c)
+			seePhoto(t, c, sandbox)
+			hear(t, c, sandbox)
+		})
+	}
+}
+
+// TestHearByNotification: a notification posted to the server's receiver wakes a wait at once.
+func TestHearByNotification(t *testing.T) {
+	sandbox := markettest.New()
+	defer sandbox.Close()
+	const path = "/market-notify-0123456789abcdef0123456789abcdef"
+	h := startHTTP(t, append(marketEnv(sandbox), "MCP_AUTH_TOKEN="+bearer, "YANDEX_MARKET_NOTIFY_PATH="+path, "YANDEX_MARKET_NOTIFY_FROM=127.0.0.1"))
+	c, err := client.NewStreamableHttpClient(h.URL, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + bearer}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect(t, c)
+	sandbox.NotifyTo(h.Base+path+"/notification", nil)
+	ping, err := http.Post(h.Base+path, "application/json", strings.NewReader(`{"notificationType":"PING"}`))
+	if err != nil || ping.StatusCode != 200 {
+		t.Fatalf("PING: %v, %v", ping, err)
+	}
+	ping.Body.Close()
+	hear(t, c, sandbox)
+	if reqs := sandbox.Stats().Requests[markettest.OpGetChats]; reqs != 0 {
+		t.Errorf("%d getChats requests: with notifications the server does not poll", reqs)
+	}
+}
+
+// seePhoto calls get_attachment for a buyer's photo and checks that it comes as an image.
+func seePhoto(t *testing.T, c *client.Client, sandbox *markettest.Server) {
+	t.Helper()
+	for _, ch := range sandbox.Chats() {
+		for _, m := range sandbox.Messages(ch.ChatID) {
+			if len(m.Payload) == 0 || !strings.HasSuffix(m.Payload[0].Name, ".jpg") {
+				continue
+			}
+			res, err := c.CallTool(context.Background(), mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "get_attachment",
+				Arguments: map[string]any{"chat_id": ch.ChatID, "message_id": m.MessageID}}})
+			if err != nil || res.IsError || len(res.Content) != 2 {
+				t.Fatalf("get_attachment: %+v, %v", res, err)
+			}
+			img, ok := res.Content[1].(mcp.ImageContent)
+			data, derr := base64.StdEncoding.DecodeString(img.Data)
+			if !ok || img.MIMEType != "image/jpeg" || derr != nil || len(data) < 100 || data[0] != 0xff {
+				t.Errorf("the photo came as %T %q", res.Content[1], img.MIMEType)
+			}
+			return
+		}
+	}
+	t.Fatal("the sandbox has no photo")
+}
+
+// hear starts a wait, has a buyer write, and checks that the wait returns the message.
+func hear(t *testing.T, c *client.Client, sandbox *markettest.Server) {
+	t.Helper()
+	chat := sandbox.Chats()[1].ChatID
+	var first tools.Events
+	callJSON(t, c, "wait_for_messages", map[string]any{"chat_id": chat, "timeout_seconds": 1}, &first)
+	type outcome struct {
+		events tools.Events
+		err    error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		var got tools.Events
+		err := callStructured(c, "wait_for_messages", map[string]any{"chat_id": chat, "cursor": first.Cursor, "timeout_seconds": 60}, &got)
+		done <- outcome{got, err}
+	}()
+	time.Sleep(200 * time.Millisecond)
+	m, _ := sandbox.AddMessage(chat, markettest.Message{Sender: markettest.SenderCustomer, Message: "Курьер так и не приехал"})
+	select {
+	case got := <-done:
+		if got.err != nil || len(got.events.Events) != 1 || got.events.Events[0].Message.MessageID != m.MessageID ||
+			got.events.Events[0].Message.Text != "Курьер так и не приехал" || got.events.Events[0].Chat.ChatID != chat {
+			t.Errorf("the wait gave %+v, %v", got.events, got.err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the wait did not hear the message")
+	}
+}
+
+func callStructured(c *client.Client, tool string, args map[string]any, out any) error {
+	res, err := c.CallTool(context.Background(), mcp.CallToolRequest{Params: mcp.CallToolParams{Name: tool, Arguments: args}})
+	if err != nil {
+		return err
+	}
+	if res.IsError {
+		return fmt.Errorf("%s: %v", tool, res.Content)
+	}
+	return json.Unmarshal(res.RawStructuredContent, out)
+}
+
+func callJSON(t *testing.T, c *client.Client, tool string, args map[string]any, out any) {
+	t.Helper()
+	if err := callStructured(c, tool, args, out); err != nil {
+		t.Fatal(err)
+	}
 }

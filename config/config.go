@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -34,7 +35,7 @@ const (
 // Config is the server's configuration.
 type Config struct {
 	APIKey     Secret     `env:"YANDEX_MARKET_API_KEY" help:"Api-Key token of the Partner API (needs the communication or all-methods scope)"`
-	OAuthToken Secret     `env:"YANDEX_MARKET_OAUTH_TOKEN" help:"deprecated alternative to the Api-Key: an OAuth token, sent as Authorization: Bearer"`
+	OAuthToken Secret     `env:"YANDEX_MARKET_OAUTH_TOKEN" help:"an OAuth token of the cabinet: with an Api-Key, used only to download buyers' files; alone, the deprecated way to call the API"`
 	BusinessID BusinessID `env:"YANDEX_MARKET_BUSINESS_ID" help:"the cabinet (business) id the key belongs to"`
 	BaseURL    BaseURL    `env:"YANDEX_MARKET_BASE_URL, default=https://api.partner.market.yandex.ru" help:"Partner API address; any http or https URL"`
 	MaxWait    Duration   `env:"YANDEX_MARKET_MAX_WAIT, default=30s" help:"longest wait for one of Market's limits before a call gives up, e.g. 30s or 2m; 0 never waits"`
@@ -46,6 +47,10 @@ type Config struct {
 	ReadOnly   Switch     `env:"MCP_READ_ONLY" flag:"read-only" help:"only the reading tools exist; the flag or the variable switches it on"`
 	FileRoots  []string   `env:"MCP_FILE_ROOTS" help:"comma-separated folders that send_file may read a path from, opened at start"`
 	LogLevel   LogLevel   `env:"MCP_LOG_LEVEL, default=info" help:"debug, info, warn or error; logs go to stderr"`
+	NotifyPath Secret     `env:"YANDEX_MARKET_NOTIFY_PATH" help:"secret path on the HTTP listener where Market's push notifications arrive, / and 32 or more letters, digits, - or _; unset: no receiver, and wait_for_messages polls"`
+	NotifyFrom Senders    `env:"YANDEX_MARKET_NOTIFY_FROM, default=yandex" help:"addresses notifications are taken from: yandex (Market's documented ranges), any, or comma-separated addresses and CIDR ranges"`
+	Proxies    Prefixes   `env:"MCP_TRUSTED_PROXIES" help:"comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For tells a notification's sender"`
+	PollShare  Share      `env:"YANDEX_MARKET_POLL_SHARE, default=0.1" help:"share of each hourly budget that wait_for_messages may poll with, above 0 and at most 1"`
 	Sandbox    bool       `flag:"sandbox" help:"run against the built-in in-memory Market instead of the real API"`
 	// Version asks only for the version to be printed.
 	Version bool `flag:"version" help:"print the version and exit"`
@@ -180,6 +185,73 @@ func (s *switchOn) Set(val string) error {
 	return nil
 }
 
+// Share is a share of a budget: above 0 and at most 1.
+type Share float64
+
+// EnvDecode parses the share.
+func (s *Share) EnvDecode(val string) error {
+	v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+	if err != nil || v <= 0 || v > 1 {
+		return fmt.Errorf("must be a number above 0 and at most 1, such as 0.1, got %q", val)
+	}
+	*s = Share(v)
+	return nil
+}
+
+// Prefixes are addresses and CIDR ranges, comma-separated.
+type Prefixes []netip.Prefix
+
+// EnvDecode parses the list; an address stands for itself alone.
+func (p *Prefixes) EnvDecode(val string) error {
+	*p = nil
+	for item := range strings.SplitSeq(val, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(item)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(item)
+			if aerr != nil {
+				return fmt.Errorf("must list addresses or CIDR ranges such as 10.0.0.0/8, got %q", item)
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		*p = append(*p, prefix.Masked())
+	}
+	return nil
+}
+
+// Senders are where push notifications are taken from: yandex (Market's documented ranges), any,
+// or a list of addresses and ranges.
+type Senders string
+
+// EnvDecode checks the setting.
+func (s *Senders) EnvDecode(val string) error {
+	v := Senders(strings.TrimSpace(val))
+	if v == "" {
+		v = "yandex"
+	}
+	if _, _, _, err := v.Parse(); err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// Parse tells whether the senders are Market's documented ranges, any address, or which.
+func (s Senders) Parse() (yandex, anywhere bool, prefixes Prefixes, err error) {
+	switch s {
+	case "yandex":
+		return true, false, nil, nil
+	case "any":
+		return false, true, nil, nil
+	}
+	if err := prefixes.EnvDecode(string(s)); err != nil {
+		return false, false, nil, fmt.Errorf("must be yandex, any, or a list of addresses and CIDR ranges: %w", err)
+	}
+	return false, false, prefixes, nil
+}
+
 // BaseURL is an absolute http or https URL. It may carry a user and password (for a proxy),
 // which String hides.
 type BaseURL string
@@ -294,14 +366,20 @@ func (c *Config) validate() error {
 			c.FileRoots = append(c.FileRoots, root)
 		}
 	}
+	if c.NotifyPath != "" {
+		if c.Transport != TransportHTTP {
+			return errors.New("YANDEX_MARKET_NOTIFY_PATH needs the HTTP transport (MCP_TRANSPORT=http): Market posts its notifications to a URL")
+		}
+		if !notifyPath.MatchString(c.NotifyPath.Reveal()) {
+			return errors.New("YANDEX_MARKET_NOTIFY_PATH must be / and then 32 or more letters, digits, - or _, as it is the only secret between Market and the server; make one with: echo /market-$(openssl rand -hex 24)")
+		}
+	}
 	if c.Sandbox {
 		return nil // the sandbox brings its own business and key
 	}
 	switch {
 	case c.APIKey == "" && c.OAuthToken == "":
 		return errors.New("YANDEX_MARKET_API_KEY is not set: create an Api-Key with the communication scope in the seller's cabinet (Settings → API), or run with --sandbox to try the server without an account")
-	case c.APIKey != "" && c.OAuthToken != "":
-		return errors.New("set either YANDEX_MARKET_API_KEY or YANDEX_MARKET_OAUTH_TOKEN, not both")
 	case c.BusinessID == 0:
 		return errors.New("YANDEX_MARKET_BUSINESS_ID is not set: it must be a positive integer, the cabinet id the key belongs to")
 	}
@@ -350,6 +428,9 @@ Flags (each wins over its variable):
 	}, &Config{})
 	tw.Flush()
 }
+
+// notifyPath is what a notification path must look like: long and random enough to be a secret.
+var notifyPath = regexp.MustCompile(`^/[A-Za-z0-9_-]{32,200}$`)
 
 // isLoopback reports whether a listen host binds only to the loopback interface; an empty host
 // binds to every interface.

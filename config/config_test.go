@@ -87,6 +87,25 @@ func TestRemoteListeningWithToken(t *testing.T) {
 	}
 }
 
+func TestNotificationSettings(t *testing.T) {
+	path := "/market-" + strings.Repeat("0f", 16)
+	c, err := Load(context.Background(), nil, with(valid, "MCP_TRANSPORT", "http", "YANDEX_MARKET_NOTIFY_PATH", path,
+		"YANDEX_MARKET_NOTIFY_FROM", "5.45.207.0/25, 10.1.2.3", "MCP_TRUSTED_PROXIES", "127.0.0.1", "YANDEX_MARKET_POLL_SHARE", "0.25"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, from, _ := c.NotifyFrom.Parse(); c.NotifyPath.Reveal() != path || fmt.Sprint(from) != "[5.45.207.0/25 10.1.2.3/32]" || fmt.Sprint(c.Proxies) != "[127.0.0.1/32]" || c.PollShare != 0.25 {
+		t.Errorf("got %s", c)
+	}
+	if strings.Contains(c.String(), path) {
+		t.Errorf("the notification path shows: %s", c)
+	}
+	d, err := Load(context.Background(), nil, with(valid))
+	if yandex, _, _, _ := d.NotifyFrom.Parse(); err != nil || !yandex || d.PollShare != 0.1 {
+		t.Errorf("defaults: %s, %v", d, err)
+	}
+}
+
 func TestSandboxNeedsNoCredentials(t *testing.T) {
 	if _, err := Load(context.Background(), []string{"--sandbox"}, with(nil)); err != nil {
 		t.Fatal(err)
@@ -103,7 +122,6 @@ func TestBadSettingsNameTheVariable(t *testing.T) {
 		{with(valid, "YANDEX_MARKET_BUSINESS_ID", "-5"), nil, `YANDEX_MARKET_BUSINESS_ID must be a positive integer`},
 		{with(valid, "YANDEX_MARKET_BUSINESS_ID", ""), nil, `YANDEX_MARKET_BUSINESS_ID is not set`},
 		{with(valid, "YANDEX_MARKET_API_KEY", ""), nil, `YANDEX_MARKET_API_KEY is not set`},
-		{with(valid, "YANDEX_MARKET_OAUTH_TOKEN", "y0_token"), nil, `set either YANDEX_MARKET_API_KEY or YANDEX_MARKET_OAUTH_TOKEN, not both`},
 		{with(valid, "YANDEX_MARKET_BASE_URL", "ftp://example.com"), nil, `YANDEX_MARKET_BASE_URL must be an absolute http or https URL, got "ftp://example.com"`},
 		{with(valid, "MCP_TRANSPORT", "websocket"), nil, `MCP_TRANSPORT (--transport) must be stdio or http, got "websocket"`},
 		{with(valid), []string{"--transport", "grpc"}, `MCP_TRANSPORT (--transport) must be stdio or http, got "grpc"`},
@@ -120,6 +138,12 @@ func TestBadSettingsNameTheVariable(t *testing.T) {
 		{with(valid, "YANDEX_MARKET_MAX_WAIT", "soon"), nil, `YANDEX_MARKET_MAX_WAIT must be a duration such as 30s or 2m, got "soon"`},
 		{with(valid, "YANDEX_MARKET_MAX_PARALLEL", "8"), nil, `YANDEX_MARKET_MAX_PARALLEL must be a whole number from 1 to 4`},
 		{with(valid, "MCP_LOG_LEVEL", "loud"), nil, `MCP_LOG_LEVEL must be debug, info, warn or error, got "loud"`},
+		{with(valid, "MCP_TRANSPORT", "http", "YANDEX_MARKET_NOTIFY_PATH", "/notify"), nil, `YANDEX_MARKET_NOTIFY_PATH must be / and then 32 or more letters`},
+		{with(valid, "YANDEX_MARKET_NOTIFY_PATH", "/"+strings.Repeat("a", 40)), nil, `YANDEX_MARKET_NOTIFY_PATH needs the HTTP transport`},
+		{with(valid, "YANDEX_MARKET_POLL_SHARE", "0"), nil, `YANDEX_MARKET_POLL_SHARE must be a number above 0 and at most 1, such as 0.1, got "0"`},
+		{with(valid, "YANDEX_MARKET_POLL_SHARE", "10%"), nil, `YANDEX_MARKET_POLL_SHARE must be a number above 0 and at most 1`},
+		{with(valid, "YANDEX_MARKET_NOTIFY_FROM", "yandex.ru"), nil, `YANDEX_MARKET_NOTIFY_FROM must be yandex, any, or a list of addresses and CIDR ranges`},
+		{with(valid, "MCP_TRUSTED_PROXIES", "10.0.0.0/33"), nil, `MCP_TRUSTED_PROXIES must list addresses or CIDR ranges such as 10.0.0.0/8, got "10.0.0.0/33"`},
 		{with(valid), []string{"--bogus"}, `flag provided but not defined: -bogus`},
 		{with(valid), []string{"extra"}, `unexpected argument "extra"`},
 	}

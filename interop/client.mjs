@@ -76,6 +76,7 @@ async function session(name) {
         const res = await client.callTool({ name: tool, arguments: args });
         rec.isError = res.isError === true;
         rec.text = res.content?.find((c) => c.type === 'text')?.text ?? '';
+        rec.contents = (res.content ?? []).map((c) => (c.mimeType ? `${c.type}:${c.mimeType}` : c.type));
         rec.structured = res.structuredContent !== undefined;
         rec.sdkValidated = seen.slice(before).some((s) => s.valid && s.input === res.structuredContent);
         if (rec.structured) {
@@ -111,6 +112,13 @@ async function session(name) {
       const { message } = await call('get_message', { chat_id, message_id: last.message_id });
       out.messageMatches = message?.message_id === last.message_id && message?.text === last.text;
     }
+    const withFile = messages.find((m) => m.attachments?.length);
+    if (withFile) {
+      await call('get_attachment', { chat_id, message_id: withFile.message_id, index: 0 });
+      out.attachmentImage = out.calls.at(-1).contents?.includes('image:image/jpeg') === true;
+    }
+    const { cursor } = await call('wait_for_messages', { chat_id, timeout_seconds: 1 });
+    out.waitCursor = typeof cursor === 'string' && cursor.length > 0;
     out.sentText = `Здравствуйте! Заказ передан в доставку (${name}), курьер привезёт его завтра.`;
     await call('send_message', { chat_id, message: out.sentText });
     const after = await call('get_history', { chat_id, message_id_from: last?.message_id ?? 1 });

@@ -60,9 +60,11 @@ type tsSession struct {
 		Text    string `json:"text"`
 	} `json:"emptyMessage"`
 	AjvRejectsBadOutput bool `json:"ajvRejectsBadOutput"`
+	AttachmentImage     bool `json:"attachmentImage"`
+	WaitCursor          bool `json:"waitCursor"`
 }
 
-var allTools = []string{"create_chat", "get_chat", "get_history", "get_message", "list_chats", "send_file", "send_message"}
+var allTools = []string{"create_chat", "get_attachment", "get_chat", "get_history", "get_message", "list_chats", "send_file", "send_message", "wait_for_messages"}
 
 // TestTypeScriptClient runs a seller's session through the TypeScript SDK's Client over stdio,
 // Streamable HTTP and HTTP+SSE (see client.mjs), and a Client with a wrong token.
@@ -165,6 +167,12 @@ func TestTypeScriptClient(t *testing.T) {
 			}
 			if !s.EmptyMessage.IsError || !namesMessage.MatchString(s.EmptyMessage.Text) {
 				t.Errorf("send_message with an empty message = %+v, want isError naming message", s.EmptyMessage)
+			}
+			if !s.AttachmentImage {
+				t.Error("get_attachment did not show the buyer's photo as a JPEG image")
+			}
+			if !s.WaitCursor {
+				t.Error("wait_for_messages gave no cursor")
 			}
 			if !s.AjvRejectsBadOutput {
 				t.Error("Ajv accepted output that breaks the schema, so its checks prove nothing")

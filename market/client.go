@@ -52,9 +52,10 @@ var ErrAnswerTooLarge = fmt.Errorf("the answer is larger than the %d MB the clie
 type Options struct {
 	// BaseURL defaults to DefaultBaseURL. Any http or https URL works (a proxy, a local stand-in).
 	BaseURL string
-	// APIKey is sent as the Api-Key header. Exactly one of APIKey and OAuthToken must be set.
+	// APIKey is sent as the Api-Key header. At least one of APIKey and OAuthToken must be set.
 	APIKey string
-	// OAuthToken is the deprecated alternative, sent as Authorization: Bearer.
+	// OAuthToken is the deprecated alternative, sent as Authorization: Bearer when there is no
+	// APIKey. With an APIKey it serves only the downloads of attachments (see Download).
 	OAuthToken string
 	// BusinessID is the seller's cabinet; an Api-Key belongs to one cabinet.
 	BusinessID int64
@@ -75,6 +76,8 @@ type Options struct {
 	// MaxAttempts bounds the exchanges of one call; it defaults to DefaultMaxAttempts, and 1
 	// turns retries off.
 	MaxAttempts int
+	// Download configures the downloads of attachments.
+	Download DownloadOptions
 }
 
 // Client calls the chat operations of one business. It is safe for concurrent use.
@@ -94,12 +97,13 @@ type Client struct {
 	attempts   int
 	log        *slog.Logger
 
-	gate    gate
-	budgets map[string]*budget // by operation name
-	chats   chatQueues
-	newest  newestMessages
-	skew    atomic.Int64 // the API's clock minus ours, in nanoseconds, from the Date header
-	redact  *strings.Replacer
+	gate     gate
+	budgets  map[string]*budget // by operation name
+	chats    chatQueues
+	newest   newestMessages
+	download *downloader
+	skew     atomic.Int64 // the API's clock minus ours, in nanoseconds, from the Date header
+	redact   *strings.Replacer
 }
 
 // NoWait, as Options.MaxWait, makes a call that would have to wait for a limit fail at once.
@@ -138,8 +142,6 @@ func New(o Options) (*Client, error) {
 		c.budgets[op.Name] = newBudget(op)
 	}
 	switch {
-	case o.APIKey != "" && o.OAuthToken != "":
-		return nil, errors.New("set either an API key or an OAuth token, not both")
 	case o.APIKey != "":
 		c.authHeader, c.authValue = "Api-Key", o.APIKey
 	case o.OAuthToken != "":
@@ -151,6 +153,7 @@ func New(o Options) (*Client, error) {
 		return nil, errors.New("the API key (or OAuth token) must be one word, without spaces or line breaks")
 	}
 	c.redact = redactor(o.APIKey, o.OAuthToken)
+	c.download = newDownloader(u, o.APIKey, o.OAuthToken, o.Download)
 	if c.http == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		// Keep a connection for each request that may be in flight, rather than the default two:

@@ -122,7 +122,7 @@ func TestNew(t *testing.T) {
 		{"oauth token", market.Options{OAuthToken: token, BusinessID: 1}, false},
 		{"http base URL with a path", market.Options{BaseURL: "http://127.0.0.1:8080/proxy/", APIKey: key, BusinessID: 1}, false},
 		{"no credentials", market.Options{BusinessID: 1}, true},
-		{"both key and token", market.Options{APIKey: key, OAuthToken: token, BusinessID: 1}, true},
+		{"both key and token: the token serves downloads", market.Options{APIKey: key, OAuthToken: token, BusinessID: 1}, false},
 		{"business id 0", market.Options{APIKey: key}, true},
 		{"negative business id", market.Options{APIKey: key, BusinessID: -5}, true},
 		{"ftp base URL", market.Options{BaseURL: "ftp://api.partner.market.yandex.ru", APIKey: key, BusinessID: 1}, true},

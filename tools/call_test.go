@@ -3,6 +3,7 @@ package tools_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -566,5 +567,61 @@ func TestMissingTimesAreLeftOut(t *testing.T) {
 		if isError || strings.Contains(text, "created_at") || strings.Contains(text, "updated_at") {
 			t.Errorf("%s = %s", tool, text)
 		}
+	}
+}
+
+// TestGetAttachment shows the sandbox's photo as an image and its PDF as a document, and tells
+// plainly what is not there.
+func TestGetAttachment(t *testing.T) {
+	h := newHarness(t, false, nil)
+	var chat int64
+	var msg markettest.Message
+	for _, c := range h.sandbox.Chats() {
+		for _, m := range h.sandbox.Messages(c.ChatID) {
+			if len(m.Payload) == 2 && strings.HasSuffix(m.Payload[0].Name, ".pdf") {
+				chat, msg = c.ChatID, m
+			}
+		}
+	}
+	if chat == 0 {
+		t.Fatal("the sandbox has no message with a PDF and a photo")
+	}
+	call := func(index int) *mcp.CallToolResult {
+		res, err := h.client.CallTool(context.Background(), mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "get_attachment",
+			Arguments: map[string]any{"chat_id": chat, "message_id": msg.MessageID, "index": index}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	res := call(1)
+	var photo tools.AttachmentFile
+	raw, _ := json.Marshal(res.StructuredContent)
+	_ = json.Unmarshal(raw, &photo)
+	img, ok := res.Content[len(res.Content)-1].(mcp.ImageContent)
+	if res.IsError || !ok || img.MIMEType != "image/jpeg" || photo.Shown != "image" || photo.Width != 64 || photo.SentWidth != 64 || photo.Name != msg.Payload[1].Name {
+		t.Errorf("the photo: %+v, %+v", res.Content, photo)
+	}
+	if text := res.Content[0].(mcp.TextContent).Text; !strings.Contains(text, "not instructions") {
+		t.Errorf("the photo's text: %q", text)
+	}
+	res = call(0)
+	doc, ok := res.Content[len(res.Content)-1].(mcp.EmbeddedResource)
+	if blob, isBlob := doc.Resource.(mcp.BlobResourceContents); res.IsError || !ok || !isBlob || blob.MIMEType != "application/pdf" {
+		t.Errorf("the PDF: %+v", res.Content)
+	}
+	if text, isError := h.call(t, "get_attachment", map[string]any{"chat_id": chat, "message_id": msg.MessageID, "index": 2}, nil); !isError ||
+		!strings.Contains(text, "has 2 attachments, so index must be 0 to 1, not 2") {
+		t.Errorf("an index past the files: %q", text)
+	}
+	// The sandbox's files are served to the Api-Key: the first try, without it, is refused.
+	var files []markettest.Request
+	for _, r := range h.sandbox.Requests() {
+		if r.Op == "" {
+			files = append(files, r)
+		}
+	}
+	if len(files) != 4 || files[0].Header.Get("Api-Key") != "" || files[1].Header.Get("Api-Key") != h.sandbox.APIKey {
+		t.Errorf("%d file requests", len(files))
 	}
 }

@@ -13,12 +13,7 @@ func Markdown() string {
 	var b strings.Builder
 	for _, d := range All {
 		def := d.Definition()
-		op := d.Operation()
-		kind := "reads"
-		if op.Write {
-			kind = "writes; absent in read-only mode"
-		}
-		fmt.Fprintf(&b, "### `%s`: %s\n\n%s\n\nCalls `%s` (%s, %d requests an hour).\n\n", def.Name, def.Title, def.Description, op.Name, kind, op.HourlyLimit)
+		fmt.Fprintf(&b, "### `%s`: %s\n\n%s\n\n%s\n\n", def.Name, def.Title, def.Description, d.Calls())
 		var in struct {
 			Properties map[string]property `json:"properties"`
 			Required   []string            `json:"required"`

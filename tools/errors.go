@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/yandex-market-mcp/market-chat-mcp/market"
@@ -83,6 +84,8 @@ func sentence(err error) string {
 		ne     *market.NetworkError
 		closed *closedChatError
 		token  *pageTokenError
+		none   *market.NoAttachmentError
+		dl     *market.DownloadError
 	)
 	switch {
 	case errors.As(err, &un) && un.Check == nil:
@@ -96,6 +99,15 @@ func sentence(err error) string {
 			"for an order, list_chats with order_ids shows whether another chat about it is open.", closed.chatID)
 	case errors.As(err, &token):
 		return fmt.Sprintf("Market refused page_token (%s): it is stale or belongs to other arguments. Call again without page_token to start from the first page.", detail(token.err.(*market.APIError)))
+	case errors.As(err, &none) && none.Count == 0:
+		return fmt.Sprintf("Message %d in chat %d has no attachments; get_history shows which messages have files.", none.MessageID, none.ChatID)
+	case errors.As(err, &none):
+		return fmt.Sprintf("Message %d in chat %d has %d attachments, so index must be 0 to %d, not %d.", none.MessageID, none.ChatID, none.Count, none.Count-1, none.Index)
+	case errors.As(err, &dl) && dl.Refused:
+		return fmt.Sprintf("Market refused the download of %q %s. The seller can set YANDEX_MARKET_OAUTH_TOKEN, an OAuth token of the cabinet, "+
+			"besides the Api-Key: it is used only to download buyers' files. Meanwhile ask the buyer to describe the file.", dl.Name, strings.Join(dl.Tried, ", "))
+	case errors.As(err, &dl):
+		return fmt.Sprintf("The file %q could not be downloaded (%v); try again in a minute, or ask the buyer to describe it.", dl.Name, dl.Err)
 	case errors.As(err, &rl):
 		return limitSentence(rl)
 	case errors.As(err, &api):

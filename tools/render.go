@@ -106,19 +106,20 @@ func (h History) text() string {
 		fmt.Fprintf(&b, "; newer ones: page_token=%s", h.NextPageToken)
 	}
 	b.WriteString("\n")
-	writeMessages(&b, h.Messages)
+	writeMessageLines(&b, h.Messages, false)
 	return b.String()
 }
 
 func (m ChatMessage) text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Chat %d, message %d\n", m.ChatID, m.Message.MessageID)
-	writeMessages(&b, []Message{m.Message})
+	writeMessageLines(&b, []Message{m.Message}, false)
 	return b.String()
 }
 
-// writeMessages writes messages a line each, with a line for the date whenever it changes.
-func writeMessages(b *strings.Builder, ms []Message) {
+// writeMessageLines writes messages a line each, with a line for the date whenever it changes,
+// and every message's id when ids is set.
+func writeMessageLines(b *strings.Builder, ms []Message, ids bool) {
 	day := ""
 	for _, m := range ms {
 		date, clock, _ := strings.Cut(shortTime(m.CreatedAt), " ")
@@ -127,10 +128,13 @@ func writeMessages(b *strings.Builder, ms []Message) {
 			day = date
 		}
 		fmt.Fprintf(b, "%s %s", clock, sender(m.Sender))
+		switch {
+		case len(m.Attachments) > 0:
+			fmt.Fprintf(b, " [message %d, files:", m.MessageID)
+		case ids:
+			fmt.Fprintf(b, " [message %d]", m.MessageID)
+		}
 		for i, a := range m.Attachments {
-			if i == 0 {
-				fmt.Fprintf(b, " [message %d, files:", m.MessageID)
-			}
 			fmt.Fprintf(b, " %d %s %d B", i, strconv.Quote(a.Name), a.Size)
 			if i == len(m.Attachments)-1 {
 				b.WriteString("]")

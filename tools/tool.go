@@ -18,6 +18,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/yandex-market-mcp/market-chat-mcp/folders"
+	"github.com/yandex-market-mcp/market-chat-mcp/inbox"
 	"github.com/yandex-market-mcp/market-chat-mcp/market"
 	"github.com/yandex-market-mcp/market-chat-mcp/schema"
 )
@@ -27,6 +28,8 @@ type Env struct {
 	Market *market.Client
 	// Folders are the folders send_file may read a path from; nil or empty allows no path.
 	Folders *folders.Set
+	// Inbox hears what happens in the chats, for wait_for_messages; nil leaves it unavailable.
+	Inbox *inbox.Inbox
 }
 
 // Tool declares one MCP tool whose arguments decode into In and whose result is Out.
@@ -35,8 +38,11 @@ type Tool[In, Out any] struct {
 	Title       string
 	Description string
 	// Op is the Partner API operation the tool calls: it decides whether the tool reads or
-	// writes, and with that its annotations and whether it exists in read-only mode.
+	// writes, and with that its annotations and whether it exists in read-only mode. A tool
+	// that calls no one operation leaves it zero, and reads.
 	Op market.Operation
+	// Uses says, for a tool without an Op, what it calls.
+	Uses string
 	// Call does the work. An error becomes a tool result with isError set, in words for the model.
 	Call func(ctx context.Context, env *Env, in In) (Out, error)
 }
@@ -45,14 +51,17 @@ type Tool[In, Out any] struct {
 type Declaration interface {
 	// Definition returns the tool as tools/list shows it.
 	Definition() mcp.Tool
-	// Operation returns the Partner API operation the tool calls.
+	// Operation returns the Partner API operation the tool calls; it is zero for a tool that
+	// calls no one operation.
 	Operation() market.Operation
+	// Calls says what the tool calls, for the reference.
+	Calls() string
 	// Handler returns the function that answers tools/call.
 	Handler(env *Env) server.ToolHandlerFunc
 }
 
 // All lists every tool, reading tools first.
-var All = []Declaration{listChats, getChat, getHistory, getMessage, createChat, sendMessage, sendFile}
+var All = []Declaration{listChats, getChat, getHistory, getMessage, getAttachment, waitForMessages, createChat, sendMessage, sendFile}
 
 // Register adds the tools to s. In read-only mode the writing tools do not exist.
 func Register(s *server.MCPServer, env *Env, readOnly bool) {
@@ -75,6 +84,18 @@ func Available(readOnly bool) []Declaration {
 
 // Operation returns the Partner API operation the tool calls.
 func (t *Tool[In, Out]) Operation() market.Operation { return t.Op }
+
+// Calls says what the tool calls, for the reference.
+func (t *Tool[In, Out]) Calls() string {
+	if t.Op.Name == "" {
+		return t.Uses
+	}
+	kind := "reads"
+	if t.Op.Write {
+		kind = "writes; absent in read-only mode"
+	}
+	return fmt.Sprintf("Calls `%s` (%s, %d requests an hour).", t.Op.Name, kind, t.Op.HourlyLimit)
+}
 
 // Definition returns the tool as tools/list shows it.
 func (t *Tool[In, Out]) Definition() mcp.Tool {
@@ -119,9 +140,15 @@ func (t *Tool[In, Out]) Handler(env *Env) server.ToolHandlerFunc {
 		}
 		res := mcp.NewToolResultStructured(out, text)
 		res.RawStructuredContent = structured // on the wire as is, without marshalling out again
+		if c, ok := any(out).(contenter); ok {
+			res.Content = append(res.Content, c.contents()...)
+		}
 		return res, nil
 	}
 }
+
+// contenter is an output that carries content besides its text, such as an image.
+type contenter interface{ contents() []mcp.Content }
 
 // marshal writes v as JSON without escaping <, > and &, which a model could copy into a reply
 // as \u003c.
@@ -136,7 +163,8 @@ func marshal(v any) (json.RawMessage, error) {
 }
 
 // reportWaits makes the calls under ctx tell the client, by progress notifications, when they
-// wait for one of Market's limits, if the client asked for progress.
+// wait for one of Market's limits, and lets a tool report its own waits (see reportProgress),
+// if the client asked for progress.
 func reportWaits(ctx context.Context, req mcp.CallToolRequest) context.Context {
 	srv := server.ServerFromContext(ctx)
 	if req.Params.Meta == nil || req.Params.Meta.ProgressToken == nil || srv == nil {
@@ -144,18 +172,32 @@ func reportWaits(ctx context.Context, req mcp.CallToolRequest) context.Context {
 	}
 	token := req.Params.Meta.ProgressToken
 	var progress atomic.Int64
-	return market.WithWaitNotifier(ctx, func(w market.Wait) {
-		msg := fmt.Sprintf("Waiting for Market to answer earlier %s requests, which tell how much of its hourly limit is left", w.Op)
-		if !w.Until.IsZero() {
-			msg = fmt.Sprintf("Waiting for Market's limit on %s to reset at %s (in %s)",
-				w.Op, clockTime(w.Until, time.Now()), time.Until(w.Until).Round(time.Second))
-		}
+	send := func(msg string) {
 		_ = srv.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
 			"progressToken": token,
 			"progress":      progress.Add(1),
 			"message":       msg,
 		})
+	}
+	ctx = context.WithValue(ctx, progressKey{}, send)
+	return market.WithWaitNotifier(ctx, func(w market.Wait) {
+		if w.Until.IsZero() {
+			send(fmt.Sprintf("Waiting for Market to answer earlier %s requests, which tell how much of its hourly limit is left", w.Op))
+			return
+		}
+		send(fmt.Sprintf("Waiting for Market's limit on %s to reset at %s (in %s)",
+			w.Op, clockTime(w.Until, time.Now()), time.Until(w.Until).Round(time.Second)))
 	})
+}
+
+// progressKey carries the function that sends a call's progress notifications.
+type progressKey struct{}
+
+// reportProgress tells the client, if it asked for progress, what the call is doing.
+func reportProgress(ctx context.Context, msg string) {
+	if send, ok := ctx.Value(progressKey{}).(func(string)); ok {
+		send(msg)
+	}
 }
 
 // schemaJSON returns the tool's input and output schemas as JSON. They come from schemas_gen.go,

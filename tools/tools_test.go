@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -36,7 +37,8 @@ func newHarness(t *testing.T, readOnly bool, env func(*tools.Env), opts ...marke
 	sandbox := markettest.NewInMemory(opts...)
 	t.Cleanup(sandbox.Close)
 	mc, err := market.New(market.Options{BaseURL: sandbox.URL, APIKey: sandbox.APIKey, BusinessID: sandbox.BusinessID,
-		HTTPClient: sandbox.Client(), Logger: slog.New(slog.DiscardHandler)})
+		HTTPClient: sandbox.Client(), Logger: slog.New(slog.DiscardHandler),
+		Download: market.DownloadOptions{Resolver: loopback, Dial: sandbox.Dial}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +65,11 @@ func newHarness(t *testing.T, readOnly bool, env func(*tools.Env), opts ...marke
 	}
 	return &harness{sandbox: sandbox, client: c}
 }
+
+// loopback resolves every host to 127.0.0.1.
+var loopback = market.ResolverFunc(func(context.Context, string, string) ([]netip.Addr, error) {
+	return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+})
 
 // call calls a tool. It fails the test on a protocol error and returns the result's text and
 // whether it is an error result; a successful result is checked against the tool's output
@@ -242,16 +249,18 @@ func TestDefinitions(t *testing.T) {
 
 func TestContractNames(t *testing.T) {
 	want := map[string][]string{
-		"list_chats":   {"statuses", "types", "context_types", "order_ids", "return_ids", "limit", "page_token"},
-		"get_history":  {"chat_id", "message_id_from", "limit", "page_token"},
-		"get_chat":     {"chat_id"},
-		"get_message":  {"chat_id", "message_id"},
-		"create_chat":  {"order_id", "return_id"},
-		"send_message": {"chat_id", "message"},
-		"send_file":    {"chat_id", "path", "content_base64", "file_name"},
+		"list_chats":        {"statuses", "types", "context_types", "order_ids", "return_ids", "limit", "page_token"},
+		"get_history":       {"chat_id", "message_id_from", "limit", "page_token"},
+		"get_chat":          {"chat_id"},
+		"get_message":       {"chat_id", "message_id"},
+		"get_attachment":    {"chat_id", "message_id", "index"},
+		"wait_for_messages": {"chat_id", "cursor", "timeout_seconds"},
+		"create_chat":       {"order_id", "return_id"},
+		"send_message":      {"chat_id", "message"},
+		"send_file":         {"chat_id", "path", "content_base64", "file_name"},
 	}
 	ops := map[string]string{"list_chats": "getChats", "get_history": "getChatHistory", "get_chat": "getChat",
-		"get_message": "getChatMessage", "create_chat": "createChat", "send_message": "sendMessageToChat", "send_file": "sendFileToChat"}
+		"get_message": "getChatMessage", "get_attachment": "getChatMessage", "wait_for_messages": "", "create_chat": "createChat", "send_message": "sendMessageToChat", "send_file": "sendFileToChat"}
 	if len(tools.All) != len(want) {
 		t.Errorf("%d tools, want %d", len(tools.All), len(want))
 	}
@@ -286,7 +295,7 @@ func TestReadOnly(t *testing.T) {
 	for _, tl := range list.Tools {
 		names = append(names, tl.Name)
 	}
-	if got := strings.Join(names, ","); got != "get_chat,get_history,get_message,list_chats" {
+	if got := strings.Join(names, ","); got != "get_attachment,get_chat,get_history,get_message,list_chats,wait_for_messages" {
 		t.Errorf("read-only tools = %s", got)
 	}
 	_, err = h.client.CallTool(context.Background(), mcp.CallToolRequest{Params: mcp.CallToolParams{

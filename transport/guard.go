@@ -67,11 +67,7 @@ func (g *guard) private(next http.Handler) http.Handler {
 		}
 		r.Header.Del("Authorization") // nothing past this point needs it, so nothing can leak it
 		if err := readBody(w, r); err != nil {
-			status := http.StatusBadRequest
-			if errors.As(err, new(*http.MaxBytesError)) {
-				status = http.StatusRequestEntityTooLarge
-			}
-			refuse(w, r, status, err.Error())
+			refuseBody(w, r, err)
 			return
 		}
 		next.ServeHTTP(idResponseWriter{w}, r)
@@ -83,6 +79,15 @@ func (g *guard) private(next http.Handler) http.Handler {
 func refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	closeUnreadBody(w, r)
 	http.Error(w, msg, status)
+}
+
+// refuseBody answers a request whose body could not be read: too large, or too slow.
+func refuseBody(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusBadRequest
+	if errors.As(err, new(*http.MaxBytesError)) {
+		status = http.StatusRequestEntityTooLarge
+	}
+	refuse(w, r, status, "reading the request body: "+err.Error())
 }
 
 // closeUnreadBody makes the connection close right after the answer if the request has a body
@@ -132,7 +137,7 @@ func readBody(w http.ResponseWriter, r *http.Request) error {
 	if r.Body != nil && r.Body != http.NoBody {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 		if err != nil {
-			return fmt.Errorf("reading the request body: %w", err)
+			return err
 		}
 		r.Body = io.NopCloser(bytes.NewReader(encodeIDs(body)))
 	}

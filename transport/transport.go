@@ -3,6 +3,7 @@
 package transport
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -65,7 +66,19 @@ type Options struct {
 	// BodyTimeout bounds how long a request's body may take to arrive; zero means
 	// DefaultBodyTimeout.
 	BodyTimeout time.Duration
-	Logger      *slog.Logger
+	// Routes are endpoints besides MCP's, such as Market's push notifications. They are behind
+	// the deadlines, but not behind the token or the Origin and Host checks: their callers are
+	// no MCP clients and no browsers, and the handlers check them.
+	Routes []Route
+	Logger *slog.Logger
+}
+
+// Route is an endpoint besides MCP's. Its handler gets the body read in full, of at most
+// MaxBody bytes; a longer one is refused.
+type Route struct {
+	Path    string
+	Handler http.Handler
+	MaxBody int64
 }
 
 // HTTP serves the MCP endpoints.
@@ -118,11 +131,29 @@ func NewHTTP(s *server.MCPServer, o Options) *HTTP {
 	h.mux.Handle(PathStreamable, g.private(h.sessions.check(h.streamable)))
 	h.mux.Handle(PathSSE, g.private(h.sse))
 	h.mux.Handle(PathMessage, g.private(h.sse))
+	for _, rt := range o.Routes {
+		h.mux.Handle(rt.Path, bounded(rt))
+	}
 	h.mux.Handle("GET "+PathHealth, g.public(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"status":"ok"}`)
 	})))
 	return h
+}
+
+// bounded hands a route its request with the body read in full.
+func bounded(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, rt.MaxBody))
+			if err != nil {
+				refuseBody(w, r, err)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		rt.Handler.ServeHTTP(w, r)
+	})
 }
 
 // ServeHTTP routes a request to its endpoint. Every request must arrive whole within the body

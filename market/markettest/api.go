@@ -175,13 +175,16 @@ func (s *Server) createChat(c *call) (any, error) {
 	default:
 		return nil, badRequestf("context is required")
 	}
-	id, err := s.data().openChat(ref)
+	chat, created, err := s.data().openChat(ref)
 	if err != nil {
 		return nil, err
 	}
+	if created {
+		s.notifyChat("CHAT_CREATED", chat)
+	}
 	return struct {
 		ChatID int64 `json:"chatId"`
-	}{id}, nil
+	}{chat.ChatID}, nil
 }
 
 // chatFilter is GetChatsRequest. A nil field is absent or null; an empty one was sent as [].
@@ -339,7 +342,8 @@ func (s *Server) sendMessageToChat(c *call) (any, error) {
 	if n := utf8.RuneCountInString(*req.Message); n < 1 || n > maxMessageLength {
 		return nil, badRequestf("message must be 1 to %d characters long (got %d)", maxMessageLength, n)
 	}
-	return nil, s.data().post(chatID, *req.Message, nil)
+	m, err := s.data().post(chatID, *req.Message, nil)
+	return nil, s.posted(chatID, m, err)
 }
 
 func (s *Server) sendFileToChat(c *call) (any, error) {
@@ -351,5 +355,6 @@ func (s *Server) sendFileToChat(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, s.data().post(chatID, "", &u)
+	m, err := s.data().post(chatID, "", &u)
+	return nil, s.posted(chatID, m, err)
 }

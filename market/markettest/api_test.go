@@ -63,11 +63,11 @@ func TestWireFormat(t *testing.T) {
 			"sender": "CUSTOMER",
 			"message": %q,
 			"payload": [
-				{"name": "чек_отправки.jpg", "url": %q, "size": %d},
+				{"name": "чек_отправки.pdf", "url": %q, "size": %d},
 				{"name": "упаковка.jpg", "url": %q, "size": %d}
 			]
 		}
-	}`, m.MessageID, m.Message, m.Payload[0].URL, len(photo), m.Payload[1].URL, len(photo)))
+	}`, m.MessageID, m.Message, m.Payload[0].URL, len(receipt), m.Payload[1].URL, len(photo)))
 
 	direct := findChat(t, s, func(c Chat) bool { return c.Context.Type == ContextDirect })
 	var raw struct {
@@ -756,11 +756,13 @@ func TestSeed(t *testing.T) {
 		t.Error("no return without a chat")
 	}
 
-	att := s.Messages(findChat(t, s, func(c Chat) bool { return c.Context.ReturnID == 8841203 }).ChatID)[1].Payload[0]
-	req, _ := http.NewRequest("GET", att.URL, nil)
-	req.Header.Set("Api-Key", s.APIKey)
-	if a := send(t, req); a.status != 200 || len(a.body) != att.Size || a.header.Get("Content-Type") != "image/jpeg" {
-		t.Errorf("seeded photo: %d, %d bytes, %s", a.status, len(a.body), a.header.Get("Content-Type"))
+	for i, want := range []string{"application/pdf", "image/jpeg"} {
+		att := s.Messages(findChat(t, s, func(c Chat) bool { return c.Context.ReturnID == 8841203 }).ChatID)[1].Payload[i]
+		req, _ := http.NewRequest("GET", att.URL, nil)
+		req.Header.Set("Api-Key", s.APIKey)
+		if a := send(t, req); a.status != 200 || len(a.body) != att.Size || a.header.Get("Content-Type") != want {
+			t.Errorf("seeded file %d: %d, %d bytes, %s", i, a.status, len(a.body), a.header.Get("Content-Type"))
+		}
 	}
 }
 

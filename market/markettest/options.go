@@ -33,6 +33,8 @@ type config struct {
 	exclusiveFrom bool
 	noSeed        bool
 	noRequestLog  bool
+	replyAfter    time.Duration // the buyers' life; see WithBuyers
+	questionEvery time.Duration
 }
 
 func newConfig(opts []Option) config {

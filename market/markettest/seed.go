@@ -3,14 +3,18 @@ package markettest
 import (
 	_ "embed"
 	"fmt"
+	"strings"
 	"time"
 )
 
-// photo is the content of every photo in the seeded chats: a small JPEG, so that downloading an
-// attachment gives a real image.
-//
-//go:embed photo.jpg
-var photo []byte
+// photo is the content of every photo in the seeded chats, a small JPEG, and receipt that of
+// every PDF, so that downloading an attachment gives a real file.
+var (
+	//go:embed photo.jpg
+	photo []byte
+	//go:embed receipt.pdf
+	receipt []byte
+)
 
 // The seller's stores: one ships its own orders (FBS), one sells from Market's warehouse (FBY).
 const (
@@ -85,7 +89,7 @@ func seed(st *store) {
 	sd.chat(returnContext(sd.ret(8841203, pavel), pavel), ChatTypeChat, StatusWaitingForPartner, at(21, 16, 45),
 		say(at(21, 16, 45), SenderMarket, "Покупатель оформил возврат № 8841203: «Товар не подошёл»."),
 		say(at(21, 16, 52), SenderCustomer, "Здравствуйте! Отправил фен обратно 19 ноября, вот фото чека и упаковки. Когда вернутся деньги?",
-			"чек_отправки.jpg", "упаковка.jpg"),
+			"чек_отправки.pdf", "упаковка.jpg"),
 	)
 	sd.chat(returnContext(sd.ret(8841377, yulia), yulia), ChatTypeChat, StatusWaitingForMarket, at(20, 13, 10),
 		say(at(20, 13, 10), SenderCustomer, "Вернула кофемолку неделю назад, но деньги так и не пришли."),
@@ -144,11 +148,11 @@ type seedMessage struct {
 	at     time.Time
 	sender Sender
 	text   string
-	photos []string // names of attached photos
+	files  []string // names of attached files: photos, or PDFs by their extension
 }
 
-func say(at time.Time, sender Sender, text string, photos ...string) seedMessage {
-	return seedMessage{at: at, sender: sender, text: text, photos: photos}
+func say(at time.Time, sender Sender, text string, files ...string) seedMessage {
+	return seedMessage{at: at, sender: sender, text: text, files: files}
 }
 
 // seeder adds the seed to a store that nothing else reaches until it is done (see Server.data),
@@ -172,8 +176,8 @@ func (sd seeder) chat(ctx Context, typ ChatType, status ChatStatus, created time
 	rec := sd.st.chats[c.ChatID]
 	for _, m := range msgs {
 		var payload []Attachment
-		for _, name := range m.photos {
-			payload = append(payload, sd.st.putFile(upload{name: name, contentType: "image/jpeg", data: photo}))
+		for _, name := range m.files {
+			payload = append(payload, sd.st.putFile(seedFile(name)))
 		}
 		sd.st.putMessage(rec, Message{CreatedAt: m.at, Sender: m.sender, Message: m.text, Payload: payload})
 	}
@@ -181,4 +185,12 @@ func (sd seeder) chat(ctx Context, typ ChatType, status ChatStatus, created time
 
 func directContext(name, publicID string) Context {
 	return Context{Type: ContextDirect, Customer: Customer{Name: name, PublicID: publicID}}
+}
+
+// seedFile is a seeded file of the given name: a PDF or a photo.
+func seedFile(name string) upload {
+	if strings.HasSuffix(name, ".pdf") {
+		return upload{name: name, contentType: "application/pdf", data: receipt}
+	}
+	return upload{name: name, contentType: "image/jpeg", data: photo}
 }

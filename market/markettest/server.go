@@ -1,7 +1,9 @@
 package markettest
 
 import (
+	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -31,10 +33,13 @@ type Server struct {
 	limits *limiter
 	faults faultQueue
 	log    requestLog
+	life   life
 	ts     *httptest.Server // set by New
 	mem    *InMemory        // set by NewInMemory
 
-	done      chan struct{} // closed by Close
+	done      chan struct{}   // closed by Close
+	closed    context.Context // done when Close is called, for what the server sends
+	cancel    context.CancelFunc
 	closeOnce sync.Once
 }
 
@@ -84,6 +89,16 @@ func (s *Server) Client() *http.Client {
 	return &http.Client{Transport: s.ts.Client().Transport.(*http.Transport).Clone()}
 }
 
+// Dial connects to the server, whatever address it is given: for clients of the server's files
+// that dial for themselves.
+func (s *Server) Dial(ctx context.Context, network, _ string) (net.Conn, error) {
+	if s.mem != nil {
+		return s.mem.ln.Dial(ctx, network, "")
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, s.ts.Listener.Addr().String())
+}
+
 // InMemory serves an HTTP handler on in-memory pipes, for tests that run in a testing/synctest
 // bubble, where a real network would stop the bubble's clock.
 type InMemory struct {
@@ -108,7 +123,10 @@ func (m *InMemory) Close() { m.srv.Close() }
 
 func newServer(opts []Option) *Server {
 	cfg := newConfig(opts)
+	closed, cancel := context.WithCancel(context.Background())
 	return &Server{
+		closed:     closed,
+		cancel:     cancel,
 		BusinessID: cfg.businessID,
 		APIKey:     cfg.apiKey,
 		cfg:        cfg,
@@ -123,6 +141,7 @@ func newServer(opts []Option) *Server {
 func (s *Server) start(baseURL string) {
 	s.URL = baseURL
 	s.store.baseURL = baseURL
+	s.startLife()
 }
 
 // data returns the store, seeded on first use, so that starting a server (the sandbox, at the
@@ -142,13 +161,14 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 // Close stops the server: requests held by injected delays are dropped and, for a server made by
 // New, the listener is shut down.
 func (s *Server) Close() {
-	s.closeOnce.Do(func() { close(s.done) })
+	s.closeOnce.Do(func() { close(s.done); s.cancel() })
 	if s.ts != nil {
 		s.ts.Close()
 	}
 	if s.mem != nil {
 		s.mem.Close()
 	}
+	s.life.work.Wait()
 }
 
 // serveHTTP answers a request, taking the steps in the order the package documentation gives.

@@ -36,28 +36,37 @@ func (s *Server) Messages(chatID int64) []Message {
 }
 
 // AddChat stores c, replacing the chat with the same ChatID but keeping its messages, and returns
-// the chat as stored. A zero ChatID gets the next free id, a zero Type is CHAT, a zero Status is
+// the chat as stored; a new one is notified (see NotifyTo). A zero ChatID gets the next free id, a zero Type is CHAT, a zero Status is
 // NEW, a zero CreatedAt is the clock's time and a zero UpdatedAt is CreatedAt. OrderID is set
 // from Context.OrderID. Use it to set up a state, or to change a chat's status.
 func (s *Server) AddChat(c Chat) Chat {
 	s.data().mu.Lock()
-	defer s.data().mu.Unlock()
-	return s.data().putChat(c)
+	_, exists := s.data().chats[c.ChatID]
+	c = s.data().putChat(c)
+	s.data().mu.Unlock()
+	if !exists {
+		s.notifyChat("CHAT_CREATED", c)
+	}
+	return c
 }
 
 // AddMessage adds m to a chat, replacing the message with the same MessageID, and returns the
 // message as stored; it reports false if there is no such chat. A zero MessageID gets the next
 // free id and a zero CreatedAt the clock's time. The chat's UpdatedAt moves up to the message's
-// time; its status stays as it is (change it with AddChat).
+// time; its status stays as it is (change it with AddChat). The message is notified (see
+// NotifyTo).
 func (s *Server) AddMessage(chatID int64, m Message) (Message, bool) {
 	s.data().mu.Lock()
-	defer s.data().mu.Unlock()
 	rec, ok := s.data().chats[chatID]
 	if !ok {
+		s.data().mu.Unlock()
 		return Message{}, false
 	}
 	m.Payload = slices.Clone(m.Payload)
-	return s.data().putMessage(rec, m), true
+	m = s.data().putMessage(rec, m)
+	s.data().mu.Unlock()
+	s.notifyMessage(chatID, m)
+	return m, true
 }
 
 // Orders returns the seller's orders by ascending id, those without a chat included.

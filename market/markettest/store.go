@@ -137,9 +137,9 @@ func (st *store) listChats(match func(*Chat) bool, cursor []int64, limit int) ([
 }
 
 // openChat returns the chat with the buyer about an order or a return, and creates it if there
-// is none. Assumption: an ARBITRAGE chat about the same order is a different chat, so it is not
-// what createChat returns.
-func (st *store) openChat(ref contextRef) (int64, error) {
+// is none; created tells which. Assumption: an ARBITRAGE chat about the same order is a
+// different chat, so it is not what createChat returns.
+func (st *store) openChat(ref contextRef) (chat Chat, created bool, err error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	var found int64
@@ -149,23 +149,23 @@ func (st *store) openChat(ref contextRef) (int64, error) {
 		}
 	}
 	if found != 0 {
-		return found, nil
+		return st.chats[found].chat, false, nil
 	}
 	var ctx Context
 	if ref.Type == ContextReturn {
 		r, ok := st.returns[ref.ID]
 		if !ok {
-			return 0, errorf(http.StatusNotFound, "Return not found: '%d'", ref.ID)
+			return Chat{}, false, errorf(http.StatusNotFound, "Return not found: '%d'", ref.ID)
 		}
 		ctx = returnContext(r, st.orders[r.OrderID])
 	} else {
 		o, ok := st.orders[ref.ID]
 		if !ok {
-			return 0, errorf(http.StatusNotFound, "Order not found: '%d'", ref.ID)
+			return Chat{}, false, errorf(http.StatusNotFound, "Order not found: '%d'", ref.ID)
 		}
 		ctx = orderContext(o)
 	}
-	return st.putChat(Chat{Context: ctx, Type: ChatTypeChat, Status: StatusNew}).ChatID, nil
+	return st.putChat(Chat{Context: ctx, Type: ChatTypeChat, Status: StatusNew}), true, nil
 }
 
 func orderContext(o Order) Context {
@@ -235,30 +235,30 @@ func (st *store) message(chatID, messageID int64) (Message, error) {
 	return rec.messages[i], nil
 }
 
-// post adds the seller's message, with the uploaded file if u is not nil, to a chat and passes
-// the turn to the buyer.
-func (st *store) post(chatID int64, text string, u *upload) error {
+// post adds the seller's message, with the uploaded file if u is not nil, to a chat, passes
+// the turn to the buyer, and returns the message as stored.
+func (st *store) post(chatID int64, text string, u *upload) (Message, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	rec, ok := st.chats[chatID]
 	if !ok {
-		return chatNotFound(chatID)
+		return Message{}, chatNotFound(chatID)
 	}
 	if rec.chat.Status == StatusFinished {
 		// Assumption: the reference does not say what a closed chat answers to a new message;
 		// the seller cannot write there in the Market's UI, so the server refuses with 400.
-		return badRequestf("Chat '%d' is closed (status FINISHED): it accepts no new messages", chatID)
+		return Message{}, badRequestf("Chat '%d' is closed (status FINISHED): it accepts no new messages", chatID)
 	}
 	m := Message{Sender: SenderPartner, Message: text}
 	if u != nil {
 		m.Payload = []Attachment{st.putFile(*u)}
 	}
-	st.putMessage(rec, m)
+	m = st.putMessage(rec, m)
 	// In a dispute the arbiter, not the seller's message, decides whose turn it is.
 	if rec.chat.Type != ChatTypeArbitrage {
 		rec.chat.Status = StatusWaitingForCustomer
 	}
-	return nil
+	return m, nil
 }
 
 func (st *store) file(id int64) (upload, bool) {
