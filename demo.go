@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/client"
+	mcptransport "github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/yandex-market-mcp/market-chat-mcp/inbox"
@@ -44,15 +46,19 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() {
-		served <- transport.NewHTTP(newServer(&tools.Env{Market: mc, Inbox: in}, false), transport.Options{Logger: logger}).Serve(ctx, ln, logger)
+		served <- transport.NewHTTP(newServer(tools.OneCabinet(mc, in), tools.All), transport.Options{Logger: logger}).Serve(ctx, ln, logger)
 	}()
 	defer func() { cancel(); <-served }()
 
 	url := "http://" + ln.Addr().String() + transport.PathStreamable
-	c, err := client.NewStreamableHttpClient(url)
+	tr, err := mcptransport.NewStreamableHTTP(url)
 	if err != nil {
 		return err
 	}
+	p := &printer{w: stdout}
+	// The demo's user answers the server's questions before each send: yes, with a signature
+	// added to the message.
+	c := client.NewClient(tr, client.WithElicitationHandler(demoUser{p}))
 	defer c.Close()
 	if err := c.Start(ctx); err != nil {
 		return err
@@ -67,7 +73,6 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p := &printer{w: stdout}
 	p.line("%s %s, against the built-in sandbox Market (business %d; no account needed).", name, versionString(), sandbox.BusinessID)
 	p.line("An MCP client connected over Streamable HTTP at %s (protocol %s).", url, init.ProtocolVersion)
 	names := make([]string, 0, len(list.Tools))
@@ -79,6 +84,18 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 	call := func(tool string, args map[string]any, out any) error {
 		p.line("\n→ %s %s", tool, compact(args))
 		return callTool(ctx, c, tool, args, out)
+	}
+
+	var cabinets tools.CabinetList
+	if err := call("list_cabinets", map[string]any{}, &cabinets); err != nil {
+		return err
+	}
+	for _, cab := range cabinets.Cabinets {
+		for _, b := range cab.Budgets {
+			if b.Operation == market.OpGetChats.Name {
+				p.line("  cabinet %d, %s: %d of its %d getChats requests an hour left.", cab.BusinessID, cab.Mode, b.Remaining, b.Limit)
+			}
+		}
 	}
 
 	var waiting tools.ChatList
@@ -139,7 +156,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 	if err := call("send_message", map[string]any{"chat_id": chatID, "message": answer}, &sent); err != nil {
 		return err
 	}
-	p.line("  sent at %s.", sent.SentAt)
+	p.line("  sent at %s, approved by the user (%s), as: %s", sent.SentAt, sent.Approval, clip(cmp.Or(sent.Text, answer), 90))
 
 	var reply tools.Events
 	if err := call("wait_for_messages", map[string]any{"chat_id": chatID, "cursor": listening.Cursor, "timeout_seconds": 30}, &reply); err != nil {
@@ -179,6 +196,30 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 	p.line("  %v", err)
 	p.line("\nEvery tool worked. Next: connect your MCP client with --sandbox, then with YANDEX_MARKET_API_KEY and YANDEX_MARKET_BUSINESS_ID (see README.md).")
 	return p.err
+}
+
+// demoUser is the demo's user: it shows the server's question and approves, signing messages.
+type demoUser struct{ p *printer }
+
+// demoSignature is what the demo's user adds to a message before approving it.
+const demoSignature = " — Магазин «Дом и техника»"
+
+func (u demoUser) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
+	u.p.line("  the server asks the user first:")
+	for line := range strings.SplitSeq(req.Params.Message, "\n") {
+		u.p.line("  │ %s", clip(line, 100))
+	}
+	res := &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionAccept}}
+	if schema, ok := req.Params.RequestedSchema.(map[string]any); ok {
+		if props, _ := schema["properties"].(map[string]any); props["message"] != nil {
+			text, _ := props["message"].(map[string]any)["default"].(string)
+			res.Content = map[string]any{"message": text + demoSignature}
+			u.p.line("  the user signs the message and approves it.")
+			return res, nil
+		}
+	}
+	u.p.line("  the user approves.")
+	return res, nil
 }
 
 // demoReplyAfter is how soon the demo's buyer answers.

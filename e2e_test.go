@@ -54,7 +54,7 @@ func marketEnv(s *markettest.Server, extra ...string) []string {
 		fmt.Sprintf("YANDEX_MARKET_BUSINESS_ID=%d", s.BusinessID),
 		"YANDEX_MARKET_OAUTH_TOKEN=",
 		"MCP_TRANSPORT=", "MCP_ADDR=", "MCP_AUTH_TOKEN=", "MCP_READ_ONLY=", "MCP_FILE_ROOTS=", "MCP_LOG_LEVEL=debug",
-		"YANDEX_MARKET_NOTIFY_PATH=", "YANDEX_MARKET_POLL_SHARE=",
+		"YANDEX_MARKET_NOTIFY_PATH=", "YANDEX_MARKET_POLL_SHARE=", "YANDEX_MARKET_CABINETS_FILE=", "MCP_TOOLS=", "MCP_CONFIRM_SENDS=",
 	}, extra...)
 }
 
@@ -288,7 +288,7 @@ func TestReadOnlyOverEveryTransport(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(list.Tools) != 6 {
+			if len(list.Tools) != 7 {
 				t.Errorf("%d tools in read-only mode", len(list.Tools))
 			}
 			for _, tl := range list.Tools {
@@ -413,6 +413,8 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"--sandbox"}, []string{"MCP_FILE_ROOTS=/does/not/exist"}, 2, "", `MCP_FILE_ROOTS must list folders that files may be sent from: "/does/not/exist": no such file or directory`},
 		{[]string{"--sandbox"}, []string{"MCP_FILE_ROOTS=/"}, 2, "", `"/": holds /proc`},
 		{[]string{"--sandbox", "--transport", "http"}, []string{"MCP_ALLOWED_ORIGINS=*", "MCP_AUTH_TOKEN="}, 2, "", "MCP_AUTH_TOKEN must be set too"},
+		{[]string{"--sandbox"}, []string{"MCP_TOOLS=read-only+send_mesage"}, 2, "", `MCP_TOOLS names "send_mesage", which is no tool; the tools are read-only or list_cabinets, list_chats`},
+		{nil, []string{"YANDEX_MARKET_API_KEY=", "YANDEX_MARKET_BUSINESS_ID=", "YANDEX_MARKET_CABINETS_FILE=/does/not/exist"}, 2, "", "YANDEX_MARKET_CABINETS_FILE /does/not/exist: no such file or directory"},
 	}
 	for _, tt := range tests {
 		cmd := exec.Command(binary, tt.args...)

@@ -37,7 +37,7 @@ func BenchmarkNotificationToWait(b *testing.B) {
 	in := inbox.New(mc, inbox.NewMemoryLog(), inbox.Options{Push: true, Logger: logger})
 	defer in.Close()
 	const path = "/notify-0123456789abcdef0123456789abcdef"
-	receiver := in.Receiver(inbox.ReceiverOptions{BusinessID: sandbox.BusinessID, Name: name, Version: "bench"})
+	receiver := inbox.Receiver(inbox.ReceiverOptions{Name: name, Version: "bench"}, in)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -45,7 +45,7 @@ func BenchmarkNotificationToWait(b *testing.B) {
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() {
-		h := transport.NewHTTP(newServer(&tools.Env{Market: mc, Inbox: in}, false), transport.Options{Logger: logger,
+		h := transport.NewHTTP(newServer(tools.OneCabinet(mc, in), tools.All), transport.Options{Logger: logger,
 			Routes: []transport.Route{{Path: path, Handler: receiver, MaxBody: inbox.MaxNotification}}})
 		served <- h.Serve(ctx, ln, logger)
 	}()

@@ -6,7 +6,9 @@
 package config
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,8 +17,10 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"reflect"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -51,6 +55,10 @@ type Config struct {
 	NotifyFrom Senders    `env:"YANDEX_MARKET_NOTIFY_FROM, default=yandex" help:"addresses notifications are taken from: yandex (Market's documented ranges), any, or comma-separated addresses and CIDR ranges"`
 	Proxies    Prefixes   `env:"MCP_TRUSTED_PROXIES" help:"comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For tells a notification's sender"`
 	PollShare  Share      `env:"YANDEX_MARKET_POLL_SHARE, default=0.1" help:"share of each hourly budget that wait_for_messages may poll with, above 0 and at most 1"`
+	Cabinets   string     `env:"YANDEX_MARKET_CABINETS_FILE" help:"a JSON file of several cabinets, each with its key; readable by its owner only"`
+	Tools      string     `env:"MCP_TOOLS" help:"the tools that exist: names (comma-separated), read-only, or read-only+send_message; all when unset"`
+	Confirm    Confirm    `env:"MCP_CONFIRM_SENDS, default=auto" help:"auto (ask the user before a send when the client can ask), always (never send without the user's yes), never"`
+	ConfirmFor Duration   `env:"MCP_CONFIRM_TIMEOUT, default=5m" help:"how long the user has to answer before a send; without an answer nothing is sent"`
 	Sandbox    bool       `flag:"sandbox" help:"run against the built-in in-memory Market instead of the real API"`
 	// Version asks only for the version to be printed.
 	Version bool `flag:"version" help:"print the version and exit"`
@@ -151,6 +159,29 @@ func (p *Parallel) EnvDecode(val string) error {
 	}
 	*p = Parallel(n)
 	return nil
+}
+
+// Confirm says when the user is asked before something reaches a buyer.
+type Confirm string
+
+// The approval modes.
+const (
+	ConfirmAuto   Confirm = "auto"   // ask whenever the client can ask
+	ConfirmAlways Confirm = "always" // never send without the user's yes
+	ConfirmNever  Confirm = "never"  // send without asking
+)
+
+// EnvDecode checks the mode.
+func (c *Confirm) EnvDecode(val string) error {
+	switch v := Confirm(strings.TrimSpace(val)); v {
+	case ConfirmAuto, ConfirmAlways, ConfirmNever:
+		*c = v
+		return nil
+	case "":
+		*c = ConfirmAuto
+		return nil
+	}
+	return fmt.Errorf("must be auto, always or never, got %q", val)
 }
 
 // Switch is an on-off setting: true or false (also 1 or 0).
@@ -374,8 +405,17 @@ func (c *Config) validate() error {
 			return errors.New("YANDEX_MARKET_NOTIFY_PATH must be / and then 32 or more letters, digits, - or _, as it is the only secret between Market and the server; make one with: echo /market-$(openssl rand -hex 24)")
 		}
 	}
+	if c.ConfirmFor <= 0 {
+		return errors.New("MCP_CONFIRM_TIMEOUT must be above 0: it is how long the user has to answer before a send, such as 5m")
+	}
 	if c.Sandbox {
 		return nil // the sandbox brings its own business and key
+	}
+	if c.Cabinets != "" {
+		if c.APIKey != "" || c.OAuthToken != "" || c.BusinessID != 0 {
+			return errors.New("YANDEX_MARKET_CABINETS_FILE lists the cabinets with their keys, so YANDEX_MARKET_API_KEY, YANDEX_MARKET_OAUTH_TOKEN and YANDEX_MARKET_BUSINESS_ID must be unset")
+		}
+		return nil
 	}
 	switch {
 	case c.APIKey == "" && c.OAuthToken == "":
@@ -396,6 +436,116 @@ func (c *Config) String() string {
 		fmt.Fprintf(&b, "%s=%v", f.Name, v.Interface())
 	}, c)
 	return b.String()
+}
+
+// Cabinet is a seller's cabinet the server works for: its business id, its credentials, and
+// whether the server may only read it.
+type Cabinet struct {
+	Name       string
+	BusinessID int64
+	APIKey     Secret
+	OAuthToken Secret
+	ReadOnly   bool
+}
+
+// ListCabinets returns the cabinets: those of YANDEX_MARKET_CABINETS_FILE, or the one of
+// YANDEX_MARKET_API_KEY (or YANDEX_MARKET_OAUTH_TOKEN) and YANDEX_MARKET_BUSINESS_ID. env
+// looks up the variables a cabinets file names for its keys (the process environment when
+// nil).
+func (c *Config) ListCabinets(env envconfig.Lookuper) ([]Cabinet, error) {
+	if c.Cabinets == "" {
+		return []Cabinet{{BusinessID: int64(c.BusinessID),
+			APIKey: c.APIKey, OAuthToken: c.OAuthToken}}, nil
+	}
+	if env == nil {
+		env = envconfig.OsLookuper()
+	}
+	return readCabinets(c.Cabinets, env)
+}
+
+// cabinetEntry is a cabinet as the file lists it.
+type cabinetEntry struct {
+	Name          string `json:"name"`
+	BusinessID    int64  `json:"business_id"`
+	APIKey        string `json:"api_key"`
+	APIKeyEnv     string `json:"api_key_env"`
+	OAuthToken    string `json:"oauth_token"`
+	OAuthTokenEnv string `json:"oauth_token_env"`
+	ReadOnly      bool   `json:"read_only"`
+}
+
+// readCabinets reads and checks a cabinets file. Each error is one line that names the file,
+// the entry and the rule.
+func readCabinets(path string, env envconfig.Lookuper) ([]Cabinet, error) {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("YANDEX_MARKET_CABINETS_FILE %s: "+format, append([]any{path}, args...)...)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fail("%v", errors.Unwrap(err))
+	}
+	if runtime.GOOS != "windows" && info.Mode().Perm()&0o077 != 0 {
+		return nil, fail("others can read it (mode %v), and it holds keys: chmod 600 %s", info.Mode().Perm(), path)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fail("%v", errors.Unwrap(err))
+	}
+	var file struct {
+		Cabinets []cabinetEntry `json:"cabinets"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&file); err != nil {
+		return nil, fail("not the expected JSON, {\"cabinets\": [{\"name\", \"business_id\", \"api_key\" or \"api_key_env\", ...}]}: %v", err)
+	}
+	if len(file.Cabinets) == 0 {
+		return nil, fail("lists no cabinet")
+	}
+	seen := map[int64]int{}
+	var out []Cabinet
+	for i, e := range file.Cabinets {
+		entry := fmt.Sprintf("cabinet %d", i+1)
+		if e.Name != "" {
+			entry += fmt.Sprintf(" (%q)", e.Name)
+		}
+		if e.BusinessID <= 0 {
+			return nil, fail("%s: business_id must be a positive integer", entry)
+		}
+		if j, dup := seen[e.BusinessID]; dup {
+			return nil, fail("%s: business_id %d is also that of cabinet %d", entry, e.BusinessID, j)
+		}
+		seen[e.BusinessID] = i + 1
+		key, err := secretOf(e.APIKey, e.APIKeyEnv, env)
+		if err != nil {
+			return nil, fail("%s: api_key: %v", entry, err)
+		}
+		token, err := secretOf(e.OAuthToken, e.OAuthTokenEnv, env)
+		if err != nil {
+			return nil, fail("%s: oauth_token: %v", entry, err)
+		}
+		if key == "" && token == "" {
+			return nil, fail("%s: has no key: give api_key, api_key_env (the variable that holds it), oauth_token or oauth_token_env", entry)
+		}
+		out = append(out, Cabinet{Name: e.Name, BusinessID: e.BusinessID, APIKey: key, OAuthToken: token, ReadOnly: e.ReadOnly})
+	}
+	return out, nil
+}
+
+// secretOf returns a secret given in the file, or in the variable the file names.
+func secretOf(value, variable string, env envconfig.Lookuper) (Secret, error) {
+	if value != "" && variable != "" {
+		return "", errors.New("give the value or the variable, not both")
+	}
+	if variable != "" {
+		v, ok := env.Lookup(variable)
+		if !ok || v == "" {
+			return "", fmt.Errorf("the variable %s is not set", variable)
+		}
+		value = v
+	}
+	var s Secret
+	return s, s.EnvDecode(value)
 }
 
 // Usage prints the help: the flags and every variable.

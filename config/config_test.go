@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -144,6 +146,9 @@ func TestBadSettingsNameTheVariable(t *testing.T) {
 		{with(valid, "YANDEX_MARKET_POLL_SHARE", "10%"), nil, `YANDEX_MARKET_POLL_SHARE must be a number above 0 and at most 1`},
 		{with(valid, "YANDEX_MARKET_NOTIFY_FROM", "yandex.ru"), nil, `YANDEX_MARKET_NOTIFY_FROM must be yandex, any, or a list of addresses and CIDR ranges`},
 		{with(valid, "MCP_TRUSTED_PROXIES", "10.0.0.0/33"), nil, `MCP_TRUSTED_PROXIES must list addresses or CIDR ranges such as 10.0.0.0/8, got "10.0.0.0/33"`},
+		{with(valid, "MCP_CONFIRM_SENDS", "maybe"), nil, `MCP_CONFIRM_SENDS must be auto, always or never, got "maybe"`},
+		{with(valid, "MCP_CONFIRM_TIMEOUT", "0"), nil, `MCP_CONFIRM_TIMEOUT must be above 0`},
+		{with(valid, "MCP_CONFIRM_TIMEOUT", "a while"), nil, `MCP_CONFIRM_TIMEOUT must be a duration such as 30s or 2m, got "a while"`},
 		{with(valid), []string{"--bogus"}, `flag provided but not defined: -bogus`},
 		{with(valid), []string{"extra"}, `unexpected argument "extra"`},
 	}
@@ -224,5 +229,73 @@ func TestStringHidesSecrets(t *testing.T) {
 	if !strings.Contains(c.String(), "APIKey=[set]") || !strings.Contains(c.String(), "OAuthToken=[unset]") ||
 		!strings.Contains(c.String(), "BaseURL=https://proxy:xxxxx@proxy.example/market") {
 		t.Errorf("String() = %s", c)
+	}
+}
+
+func cabinetsFile(t *testing.T, mode os.FileMode, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "cabinets.json")
+	if err := os.WriteFile(p, []byte(body), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, mode); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestCabinetsFile(t *testing.T) {
+	p := cabinetsFile(t, 0o600, `{"cabinets": [
+		{"name": "Бренд А", "business_id": 111, "api_key": "ACMA:keyA:1"},
+		{"name": "Бренд Б", "business_id": 222, "api_key_env": "BRAND_B_KEY", "read_only": true},
+		{"business_id": 333, "oauth_token": "y0_token"}
+	]}`)
+	env := with(nil, "YANDEX_MARKET_CABINETS_FILE", p, "BRAND_B_KEY", "ACMA:keyB:2\n")
+	c, err := Load(context.Background(), nil, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cabs, err := c.ListCabinets(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprintf("%+v", cabs)
+	want := "[{Name:Бренд А BusinessID:111 APIKey:[set] OAuthToken:[unset] ReadOnly:false} {Name:Бренд Б BusinessID:222 APIKey:[set] OAuthToken:[unset] ReadOnly:true} {Name: BusinessID:333 APIKey:[unset] OAuthToken:[set] ReadOnly:false}]"
+	if got != want || cabs[1].APIKey.Reveal() != "ACMA:keyB:2" {
+		t.Errorf("cabinets %s", got)
+	}
+	single, _ := Load(context.Background(), nil, with(valid))
+	if cabs, err := single.ListCabinets(nil); err != nil || len(cabs) != 1 || cabs[0].BusinessID != 7654321 {
+		t.Errorf("the single cabinet: %+v, %v", cabs, err)
+	}
+}
+
+func TestBadCabinetsFiles(t *testing.T) {
+	for _, tt := range []struct {
+		mode os.FileMode
+		body string
+		want string
+	}{
+		{0o644, `{"cabinets":[{"business_id":1,"api_key":"k"}]}`, "others can read it (mode -rw-r--r--), and it holds keys: chmod 600"},
+		{0o600, `{"cabinets":[`, "not the expected JSON"},
+		{0o600, `{"cabinets":[{"business_id":1,"api_kye":"k"}]}`, `unknown field "api_kye"`},
+		{0o600, `{"cabinets":[]}`, "lists no cabinet"},
+		{0o600, `{"cabinets":[{"name":"А","business_id":1,"api_key":"k1"},{"name":"Б","business_id":1,"api_key":"k2"}]}`, `cabinet 2 ("Б"): business_id 1 is also that of cabinet 1`},
+		{0o600, `{"cabinets":[{"name":"А","business_id":1}]}`, `cabinet 1 ("А"): has no key`},
+		{0o600, `{"cabinets":[{"business_id":1,"api_key_env":"NOT_SET"}]}`, "cabinet 1: api_key: the variable NOT_SET is not set"},
+		{0o600, `{"cabinets":[{"business_id":0,"api_key":"k"}]}`, "business_id must be a positive integer"},
+	} {
+		p := cabinetsFile(t, tt.mode, tt.body)
+		env := with(nil, "YANDEX_MARKET_CABINETS_FILE", p)
+		c, err := Load(context.Background(), nil, env)
+		if err == nil {
+			_, err = c.ListCabinets(env)
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), p) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: %v, want one line naming the file and %q", tt.body, err, tt.want)
+		}
+	}
+	if _, err := Load(context.Background(), nil, with(valid, "YANDEX_MARKET_CABINETS_FILE", "/x")); err == nil || !strings.Contains(err.Error(), "must be unset") {
+		t.Errorf("both a file and a key: %v", err)
 	}
 }

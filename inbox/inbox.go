@@ -106,8 +106,11 @@ func (in *Inbox) Close() {
 	}
 }
 
-// ErrBadCursor is the cause of a cursor Wait does not know.
-var ErrBadCursor = ErrCursor
+// Now returns the cursor of this moment: a wait from it gets what happens from now on.
+func (in *Inbox) Now(ctx context.Context) (Cursor, error) {
+	_, end, err := in.log.Read(ctx, "", 0)
+	return end, err
+}
 
 // maxEvents bounds the events one Wait returns; the rest follow on the next.
 const maxEvents = 50
@@ -120,10 +123,9 @@ func (in *Inbox) Wait(ctx context.Context, chatID int64, cursor Cursor, timeout 
 	in.join()
 	defer in.leave()
 	if cursor == "" {
-		if _, end, err := in.log.Read(ctx, "", 0); err != nil {
+		var err error
+		if cursor, err = in.Now(ctx); err != nil {
 			return nil, "", err
-		} else {
-			cursor = end
 		}
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, errTimedOut)

@@ -223,8 +223,8 @@ func post(h http.Handler, body string) *httptest.ResponseRecorder {
 	return w
 }
 
-func receiver(in *inbox.Inbox, business int64) http.Handler {
-	return in.Receiver(inbox.ReceiverOptions{BusinessID: business, Name: "market-chat-mcp", Version: "test", From: inbox.YandexRanges})
+func receiver(in *inbox.Inbox) http.Handler {
+	return inbox.Receiver(inbox.ReceiverOptions{Name: "market-chat-mcp", Version: "test", From: inbox.YandexRanges}, in)
 }
 
 // TestReceiverAnswersTheContract: every kind of notification gets the answer Market expects,
@@ -232,7 +232,7 @@ func receiver(in *inbox.Inbox, business int64) http.Handler {
 func TestReceiverAnswersTheContract(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s, in := setup(t, true)
-		h := receiver(in, s.BusinessID)
+		h := receiver(in)
 		chat := s.Chats()[1]
 		msgs := s.Messages(chat.ChatID)
 		last := msgs[len(msgs)-1].MessageID
@@ -250,7 +250,7 @@ func TestReceiverAnswersTheContract(t *testing.T) {
 		for body, want := range map[string]string{
 			`not json`:     "not a JSON object",
 			`{"chatId":1}`: "notificationType is missing",
-			notification(t, "chat_message_sent", s.BusinessID+1, chat.ChatID, last):                                                        "is not this server's cabinet",
+			notification(t, "chat_message_sent", s.BusinessID+1, chat.ChatID, last):                                                        "is not one of this server's cabinets",
 			`{"notificationType":"CHAT_MESSAGE_SENT","chatId":1,"businessId":` + strconv.FormatInt(s.BusinessID, 10) + `,"messageId":"x"}`: "is not a message id",
 			`{"notificationType":"CHAT_CREATED","businessId":` + strconv.FormatInt(s.BusinessID, 10) + `}`:                                 "needs businessId and chatId",
 		} {
@@ -281,7 +281,7 @@ func TestReceiverAnswersFirst(t *testing.T) {
 		chat := s.Chats()[0]
 		start := time.Now()
 		for _, name := range []string{"ping", "chat_message_sent"} {
-			if w := post(receiver(in, s.BusinessID), notification(t, name, s.BusinessID, chat.ChatID, 1)); w.Code != 200 || time.Since(start) != 0 {
+			if w := post(receiver(in), notification(t, name, s.BusinessID, chat.ChatID, 1)); w.Code != 200 || time.Since(start) != 0 {
 				t.Errorf("%s answered %d after %v", name, w.Code, time.Since(start))
 			}
 		}
@@ -293,7 +293,7 @@ func TestReceiverAnswersFirst(t *testing.T) {
 func TestPushHearsNewMessages(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s, in := setup(t, true)
-		h := receiver(in, s.BusinessID)
+		h := receiver(in)
 		chat := s.Chats()[0].ChatID
 		w := waitFor(in, chat, "", time.Minute)
 		synctest.Wait()
@@ -318,6 +318,33 @@ func TestPushHearsNewMessages(t *testing.T) {
 	})
 }
 
+// TestReceiverServesEveryCabinet: one receiver takes the notifications of several cabinets,
+// each to the inbox of its businessId; one about none of them is refused.
+func TestReceiverServesEveryCabinet(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, inA := setup(t, true)
+		b, inB := setup(t, true, markettest.WithBusinessID(a.BusinessID+1), markettest.WithSeedShift(100000))
+		h := inbox.Receiver(inbox.ReceiverOptions{Name: "market-chat-mcp", Version: "test"}, inA, inB)
+		chat := b.Chats()[0].ChatID
+		wa, wb := waitFor(inA, 0, "", time.Minute), waitFor(inB, 0, "", time.Minute)
+		synctest.Wait()
+		m := buyer(t, b, chat, "Во второй кабинет")
+		if w := post(h, notification(t, "chat_message_sent", b.BusinessID, chat, m.MessageID)); w.Code != http.StatusOK {
+			t.Fatalf("answer %d: %s", w.Code, w.Body)
+		}
+		if got := <-wb; len(got.events) != 1 || got.events[0].Message.Text != "Во второй кабинет" {
+			t.Errorf("cabinet B's wait: %+v", got)
+		}
+		if got := <-wa; len(got.events) != 0 || a.Stats().Requests[markettest.OpGetChatMessage] != 0 {
+			t.Errorf("cabinet A heard B's notification: %+v", got)
+		}
+		w := post(h, notification(t, "chat_message_sent", b.BusinessID+1, chat, m.MessageID))
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "is not one of this server's cabinets") {
+			t.Errorf("a notification of another business: %d %s", w.Code, w.Body)
+		}
+	})
+}
+
 // TestCursors: a cursor that is not the server's is refused, and so is one whose events are gone.
 func TestCursors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -334,7 +361,7 @@ func TestCursors(t *testing.T) {
 func TestTheSandboxNotifies(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s, mc, in := setupClient(t, true, markettest.WithBuyers(5*time.Second, 0))
-		h := receiver(in, s.BusinessID)
+		h := receiver(in)
 		posted := make(chan string, 8)
 		rec := markettest.ServeInMemory(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			body, _ := io.ReadAll(r.Body)

@@ -11,8 +11,8 @@ import (
 
 // hint is what a notification says happened; the pusher reads what it names from the API.
 type hint struct {
-	kind              Kind
-	chatID, messageID int64
+	kind                          Kind
+	businessID, chatID, messageID int64
 }
 
 func (h hint) key() string {

@@ -24,8 +24,6 @@ var YandexRanges = []netip.Prefix{
 
 // ReceiverOptions configure the Receiver.
 type ReceiverOptions struct {
-	// BusinessID is the cabinet: a notification about another is refused.
-	BusinessID int64
 	// Name and Version are what the receiver answers Market with.
 	Name, Version string
 	// From are the addresses notifications are taken from; nil takes them from anywhere.
@@ -37,13 +35,17 @@ type ReceiverOptions struct {
 // MaxNotification bounds a notification's body; Market's are a few hundred bytes.
 const MaxNotification = 64 << 10
 
-// Receiver returns the handler of Market's push notifications for the inbox, which must have
-// been made with Push. It answers Market's contract: 200 with the receiver's name, version and
+// Receiver returns the handler of Market's push notifications for the inboxes, one per cabinet,
+// each made with Push: a notification goes to the inbox of its businessId. It answers Market's contract: 200 with the receiver's name, version and
 // time to whatever it takes (PING, the chat notifications, and the kinds it does not use), 400
-// with the error envelope to a notification that is malformed or about another cabinet, and 500
+// with the error envelope to a notification that is malformed or about none of the cabinets, and 500
 // when it cannot take one now, which Market sends again later. It answers before any API work:
 // what a chat notification names is read afterwards.
-func (in *Inbox) Receiver(o ReceiverOptions) http.Handler {
+func Receiver(o ReceiverOptions, inboxes ...*Inbox) http.Handler {
+	byBusiness := make(map[int64]*Inbox, len(inboxes))
+	for _, in := range inboxes {
+		byBusiness[in.mc.BusinessID()] = in
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if from := sender(r, o.TrustedProxies); o.From != nil && !slices.ContainsFunc(o.From, func(p netip.Prefix) bool { return p.Contains(from) }) {
 			w.Header().Set("Connection", "close")
@@ -60,7 +62,13 @@ func (in *Inbox) Receiver(o ReceiverOptions) http.Handler {
 			answerError(w, http.StatusBadRequest, "WRONG_EVENT_FORMAT", "the notification cannot be read: "+err.Error())
 			return
 		}
-		h, err := parseNotification(body, o.BusinessID)
+		h, err := parseNotification(body)
+		var in *Inbox
+		if h != nil {
+			if in = byBusiness[h.businessID]; in == nil {
+				err = fmt.Errorf("businessId %d is not one of this server's cabinets", h.businessID)
+			}
+		}
 		switch {
 		case err != nil:
 			answerError(w, http.StatusBadRequest, "WRONG_EVENT_FORMAT", err.Error())
@@ -87,8 +95,8 @@ type notification struct {
 }
 
 // parseNotification reads a notification: a hint for a chat notification, nil for any other
-// kind, or an error for one that is malformed or about another cabinet.
-func parseNotification(body []byte, businessID int64) (*hint, error) {
+// kind, or an error for one that is malformed.
+func parseNotification(body []byte) (*hint, error) {
 	var n notification
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -105,10 +113,8 @@ func parseNotification(body []byte, businessID int64) (*hint, error) {
 		return nil, nil // PING, and the kinds the server does not use
 	case n.BusinessID == nil || n.ChatID == nil || *n.ChatID <= 0:
 		return nil, fmt.Errorf("a %s notification needs businessId and chatId", n.Type)
-	case *n.BusinessID != businessID:
-		return nil, fmt.Errorf("businessId %d is not this server's cabinet", *n.BusinessID)
 	}
-	h := &hint{kind: kind, chatID: *n.ChatID}
+	h := &hint{kind: kind, businessID: *n.BusinessID, chatID: *n.ChatID}
 	if kind == KindMessage {
 		id, err := messageID(n.MessageID)
 		if err != nil {

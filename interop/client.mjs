@@ -5,7 +5,8 @@
 // others.
 //
 // Environment: INTEROP_BINARY (the server, run with --sandbox over stdio), INTEROP_BASE_URL (an
-// HTTP server started with MCP_AUTH_TOKEN) and INTEROP_TOKEN (that token).
+// HTTP server started with MCP_AUTH_TOKEN) and INTEROP_TOKEN (that token); both servers with a
+// short MCP_CONFIRM_TIMEOUT.
 
 import { createRequire } from 'node:module';
 
@@ -13,6 +14,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 
 const { INTEROP_BINARY: binary, INTEROP_BASE_URL: base, INTEROP_TOKEN: token } = process.env;
@@ -97,6 +99,7 @@ async function session(name) {
       }
     };
 
+    await call('list_cabinets', {});
     const { chats = [] } = await call('list_chats', { statuses: ['WAITING_FOR_PARTNER'] });
     // An order's chat, so that create_chat has an order to open a chat about.
     const chat = chats.find((c) => c.context?.type === 'ORDER' && c.context.order_id) ?? chats[0];
@@ -142,6 +145,58 @@ async function session(name) {
   return out;
 }
 
+/**
+ * approvals sends through a Client that can ask the user (it declares elicitation) and answers
+ * each question as the case says: accept as is, edit, decline, cancel, or never. The server is
+ * run with a short MCP_CONFIRM_TIMEOUT, so that "never" ends soon.
+ */
+async function approvals(name) {
+  let respond = () => ({ action: 'accept' });
+  const questions = [];
+  const client = new Client({ name: 'interop-ts-asking', version: sdkVersion }, { capabilities: { elicitation: { form: {} } } });
+  client.setRequestHandler(ElicitRequestSchema, async (req) => {
+    questions.push(req.params);
+    return respond(req.params);
+  });
+  const out = { protocol: '', cases: {} };
+  try {
+    await client.connect(transports[name]());
+    out.protocol = client.transport?.protocolVersion ?? '';
+    const { structuredContent: list } = await client.callTool({ name: 'list_chats', arguments: { statuses: ['WAITING_FOR_PARTNER'] } });
+    const chat = list.chats.find((c) => c.context?.type === 'ORDER') ?? list.chats[0];
+    const answers = {
+      accept: () => ({ action: 'accept', content: { message: `Принято (${name})` } }),
+      edit: () => ({ action: 'accept', content: { message: `Исправлено пользователем (${name})` } }),
+      decline: () => ({ action: 'decline' }),
+      cancel: () => ({ action: 'cancel' }),
+      never: () => new Promise(() => {}),
+    };
+    for (const [kind, answer] of Object.entries(answers)) {
+      respond = answer;
+      const asked = questions.length;
+      const message = kind === 'accept' ? `Принято (${name})` : `Черновик: ${kind} (${name})`;
+      const res = await client.callTool({ name: 'send_message', arguments: { chat_id: chat.chat_id, message } });
+      const q = questions[asked];
+      out.cases[kind] = {
+        asked: questions.length - asked,
+        showsText: q?.message?.includes(message) === true,
+        editable: q?.requestedSchema?.properties?.message?.default === message,
+        isError: res.isError === true,
+        approval: res.structuredContent?.approval ?? '',
+        sentAt: res.structuredContent?.sent_at ?? '',
+        text: res.content?.find((c) => c.type === 'text')?.text ?? '',
+      };
+    }
+    const { structuredContent: history } = await client.callTool({ name: 'get_history', arguments: { chat_id: chat.chat_id, limit: 100 } });
+    out.sellerTexts = history.messages.filter((m) => m.sender === 'PARTNER').map((m) => m.text);
+  } catch (err) {
+    out.error = String(err?.stack ?? err);
+  } finally {
+    await client.close().catch(() => {});
+  }
+  return out;
+}
+
 /** refused connects with a wrong token and reports how the server turned it away. */
 async function refused(name) {
   const client = new Client({ name: 'interop-ts-wrong-token', version: sdkVersion });
@@ -156,9 +211,12 @@ async function refused(name) {
   }
 }
 
-const summary = { sdkVersion, node: process.version, transports: {}, wrongToken: {} };
+const summary = { sdkVersion, node: process.version, transports: {}, approvals: {}, wrongToken: {} };
 for (const name of Object.keys(transports)) {
   summary.transports[name] = await session(name);
+}
+for (const name of Object.keys(transports)) {
+  summary.approvals[name] = await approvals(name);
 }
 for (const name of ['streamable', 'sse']) {
   summary.wrongToken[name] = await refused(name);

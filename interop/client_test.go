@@ -20,9 +20,10 @@ import (
 
 // tsSummary is what client.mjs prints.
 type tsSummary struct {
-	SDKVersion string               `json:"sdkVersion"`
-	Node       string               `json:"node"`
-	Transports map[string]tsSession `json:"transports"`
+	SDKVersion string                 `json:"sdkVersion"`
+	Node       string                 `json:"node"`
+	Transports map[string]tsSession   `json:"transports"`
+	Approvals  map[string]tsApprovals `json:"approvals"`
 	WrongToken map[string]struct {
 		Refused bool   `json:"refused"`
 		Status  int    `json:"status"`
@@ -64,14 +65,32 @@ type tsSession struct {
 	WaitCursor          bool `json:"waitCursor"`
 }
 
-var allTools = []string{"create_chat", "get_attachment", "get_chat", "get_history", "get_message", "list_chats", "send_file", "send_message", "wait_for_messages"}
+// tsApprovals is one transport's sends through a Client that can ask, one per kind of answer.
+type tsApprovals struct {
+	Error    string `json:"error"`
+	Protocol string `json:"protocol"`
+	Cases    map[string]struct {
+		Asked     int    `json:"asked"`
+		ShowsText bool   `json:"showsText"`
+		Editable  bool   `json:"editable"`
+		IsError   bool   `json:"isError"`
+		Approval  string `json:"approval"`
+		SentAt    string `json:"sentAt"`
+		Text      string `json:"text"`
+	} `json:"cases"`
+	SellerTexts []string `json:"sellerTexts"`
+}
+
+var allTools = []string{"create_chat", "get_attachment", "get_chat", "get_history", "get_message", "list_cabinets", "list_chats", "send_file", "send_message", "wait_for_messages"}
 
 // TestTypeScriptClient runs a seller's session through the TypeScript SDK's Client over stdio,
 // Streamable HTTP and HTTP+SSE (see client.mjs), and a Client with a wrong token.
 func TestTypeScriptClient(t *testing.T) {
 	tools := need(t)
 	const token = "interop-ts-5b27c4e9"
-	base := startHTTP(t, "MCP_AUTH_TOKEN="+token)
+	// The user has 3 seconds to answer, so that the question nobody answers ends soon.
+	const confirmFor = "MCP_CONFIRM_TIMEOUT=3s"
+	base := startHTTP(t, "MCP_AUTH_TOKEN="+token, confirmFor)
 
 	// client.mjs imports the SDK by name, which Node resolves from a node_modules beside the script.
 	dir := t.TempDir()
@@ -91,7 +110,7 @@ func TestTypeScriptClient(t *testing.T) {
 	cmd.Dir = dir
 	// The stdio server is node's child and shares its stderr; do not wait on it past node's end.
 	cmd.WaitDelay = 10 * time.Second
-	cmd.Env = serverproc.Env("INTEROP_BINARY="+binary, "INTEROP_BASE_URL="+base, "INTEROP_TOKEN="+token)
+	cmd.Env = serverproc.Env("INTEROP_BINARY="+binary, "INTEROP_BASE_URL="+base, "INTEROP_TOKEN="+token, confirmFor)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -176,6 +195,52 @@ func TestTypeScriptClient(t *testing.T) {
 			}
 			if !s.AjvRejectsBadOutput {
 				t.Error("Ajv accepted output that breaks the schema, so its checks prove nothing")
+			}
+		})
+	}
+
+	// The SDK's Client declares elicitation, on 2025-11-25: over stdio and Streamable HTTP the
+	// server asks before each send and does as answered; over HTTP+SSE, which cannot carry the
+	// question, it sends as for a client that cannot ask (MCP_CONFIRM_SENDS=auto).
+	for _, name := range []string{"stdio", "streamable", "sse"} {
+		t.Run("approval/"+name, func(t *testing.T) {
+			a := sum.Approvals[name]
+			if a.Error != "" {
+				t.Fatalf("the session broke off: %s", a.Error)
+			}
+			want := map[string]string{"accept": "approved", "edit": "edited", "decline": "declined", "cancel": "cancelled", "never": "unanswered"}
+			for kind, status := range want {
+				c, ok := a.Cases[kind]
+				switch {
+				case !ok:
+					t.Errorf("%s: not tried", kind)
+				case name == "sse" && (c.Asked != 0 || c.Approval != "" || c.SentAt == "" || c.IsError):
+					t.Errorf("%s over SSE: asked %d, %+v", kind, c.Asked, c)
+				case name == "sse":
+				case c.Asked != 1 || !c.ShowsText || !c.Editable:
+					t.Errorf("%s: asked %d times, the question shows the text %v, offers it to edit %v", kind, c.Asked, c.ShowsText, c.Editable)
+				case c.IsError || c.Approval != status:
+					t.Errorf("%s: approval %q, isError %v, want %s: %s", kind, c.Approval, c.IsError, status, c.Text)
+				case (status == "approved" || status == "edited") != (c.SentAt != ""):
+					t.Errorf("%s: sent_at %q: %s", kind, c.SentAt, c.Text)
+				case c.SentAt == "" && !strings.Contains(c.Text, "was not sent"):
+					t.Errorf("%s: the result does not say nothing was sent: %s", kind, c.Text)
+				}
+			}
+			if name == "sse" {
+				return
+			}
+			count := map[string]int{}
+			for _, text := range a.SellerTexts {
+				count[text]++
+			}
+			for text, n := range count {
+				if strings.HasPrefix(text, "Черновик") {
+					t.Errorf("%q reached the buyer %d times without the user's yes", text, n)
+				}
+			}
+			if count["Принято ("+name+")"] != 1 || count["Исправлено пользователем ("+name+")"] != 1 {
+				t.Errorf("the approved and the edited message reached the buyer %d and %d times, want once each", count["Принято ("+name+")"], count["Исправлено пользователем ("+name+")"])
 			}
 		})
 	}

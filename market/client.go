@@ -87,6 +87,7 @@ type Options struct {
 // and tries again. Reads are retried after server failures, timeouts and broken connections.
 // Sends are never blindly repeated: see Client.send.
 type Client struct {
+	business   int64
 	base       string // BaseURL + /v2/businesses/{id}
 	authHeader string
 	authValue  string
@@ -105,6 +106,9 @@ type Client struct {
 	skew     atomic.Int64 // the API's clock minus ours, in nanoseconds, from the Date header
 	redact   *strings.Replacer
 }
+
+// BusinessID returns the cabinet the client calls.
+func (c *Client) BusinessID() int64 { return c.business }
 
 // NoWait, as Options.MaxWait, makes a call that would have to wait for a limit fail at once.
 const NoWait time.Duration = -1
@@ -128,6 +132,7 @@ func New(o Options) (*Client, error) {
 		return nil, errors.New("business id must be a positive integer")
 	}
 	c := &Client{
+		business:  o.BusinessID,
 		base:      strings.TrimRight(o.BaseURL, "/") + "/v2/businesses/" + strconv.FormatInt(o.BusinessID, 10),
 		userAgent: o.UserAgent,
 		http:      o.HTTPClient,

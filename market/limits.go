@@ -214,3 +214,31 @@ func notifyWait(ctx context.Context, w Wait) {
 		notify(w)
 	}
 }
+
+// Budget is what the client knows of an operation's hourly budget.
+type Budget struct {
+	Op string
+	// Known is false until an answer has told the current window.
+	Known bool
+	// Limit, Remaining and Until are the window's budget, what is left of it (less the requests
+	// in flight) and its end, when Known.
+	Limit, Remaining int
+	Until            time.Time
+}
+
+// Budgets returns what the client knows of each operation's budget, in the order of Operations.
+func (c *Client) Budgets() []Budget {
+	out := make([]Budget, 0, len(Operations))
+	now := time.Now()
+	for _, op := range Operations {
+		b := c.budgets[op.Name]
+		b.mu.Lock()
+		v := Budget{Op: op.Name, Limit: op.HourlyLimit}
+		if b.known && now.Before(b.until) {
+			v.Known, v.Remaining, v.Until = true, max(b.remaining-b.pending, 0), b.until
+		}
+		b.mu.Unlock()
+		out = append(out, v)
+	}
+	return out
+}

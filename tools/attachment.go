@@ -17,6 +17,7 @@ type AttachmentInput struct {
 	ChatID    int64 `json:"chat_id" jsonschema:"description=The chat's id.,minimum=1"`
 	MessageID int64 `json:"message_id" jsonschema:"description=The message's id\\, from get_history or get_message.,minimum=1"`
 	Index     int   `json:"index,omitempty" jsonschema:"description=The file's place among the message's attachments\\, from 0 (the default).,minimum=0,maximum=100"`
+	In
 }
 
 // AttachmentFile is get_attachment's result: what the file is, and how it is shown beside.

@@ -27,7 +27,7 @@ func BenchmarkCallTool(b *testing.B) {
 		b.Fatal(err)
 	}
 	s := server.NewMCPServer("bench", "0", server.WithToolCapabilities(false))
-	tools.Register(s, &tools.Env{Market: mc}, false)
+	tools.Register(s, tools.OneCabinet(mc, nil), tools.All)
 	ctx := context.Background()
 	s.HandleMessage(ctx, []byte(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"0"}}}`))
 	for _, c := range []struct{ tool, args string }{

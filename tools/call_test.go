@@ -560,7 +560,7 @@ func TestMissingTimesAreLeftOut(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.Market = mc
+		e.Cabinets = tools.OneCabinet(mc, nil).Cabinets
 	})
 	for tool, args := range map[string]map[string]any{"get_chat": {"chat_id": 5}, "get_message": {"chat_id": 5, "message_id": 7}} {
 		text, isError := h.call(t, tool, args, nil)

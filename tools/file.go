@@ -20,6 +20,7 @@ type SendFileInput struct {
 	Path          string `json:"path,omitempty" jsonschema:"description=A file inside the folders the seller allowed (MCP_FILE_ROOTS): absolute or relative to such a folder. Give this or content_base64.,minLength=1,maxLength=4096"`
 	ContentBase64 string `json:"content_base64,omitempty" jsonschema:"description=The file's bytes in standard base64 (at most 5 MB decoded). Give this with file_name or give path.,minLength=1,maxLength=6990508"`
 	FileName      string `json:"file_name,omitempty" jsonschema:"description=The name the buyer sees\\, with its extension (e.g. invoice.pdf). Required with content_base64; with path it defaults to the file's own name.,minLength=1,maxLength=255"`
+	In
 }
 
 // Validate checks the rules a top-level schema cannot portably express.
@@ -44,7 +45,8 @@ type SentFile struct {
 	FileName    string `json:"file_name"`
 	ContentType string `json:"content_type"`
 	Size        int    `json:"size" jsonschema:"description=Size in bytes"`
-	SentAt      string `json:"sent_at" jsonschema:"description=When Market accepted the file,format=date-time"`
+	SentAt      string `json:"sent_at,omitempty" jsonschema:"description=When Market accepted the file; absent when nothing was sent,format=date-time"`
+	Asked
 }
 
 var sendFile = &Tool[SendFileInput, SentFile]{
@@ -59,11 +61,23 @@ var sendFile = &Tool[SendFileInput, SentFile]{
 		if err != nil {
 			return SentFile{}, err
 		}
+		d, err := env.ask(ctx, question{message: func(ctx context.Context) (string, error) {
+			return env.sendQuestion(ctx, in.ChatID, "Send this file to the buyer?\n",
+				fmt.Sprintf("%s (%s, %s)", f.Name, f.ContentType, byteSize(len(f.Data))))
+		}})
+		if err != nil {
+			return SentFile{}, err
+		}
+		out := SentFile{ChatID: in.ChatID, FileName: f.Name, ContentType: f.ContentType, Size: len(f.Data), Asked: d.asked("The file was not sent")}
+		if !d.sends() {
+			return out, nil
+		}
 		sent, err := env.Market.SendFile(ctx, in.ChatID, f)
 		if err != nil {
 			return SentFile{}, sendError(ctx, env, in.ChatID, err)
 		}
-		return SentFile{ChatID: in.ChatID, FileName: f.Name, ContentType: f.ContentType, Size: len(f.Data), SentAt: timeOut(sent.At)}, nil
+		out.SentAt = timeOut(sent.At)
+		return out, nil
 	},
 }
 

@@ -29,7 +29,7 @@ func FuzzToolArguments(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	env := &tools.Env{Market: mc}
+	env := tools.OneCabinet(mc, nil)
 	f.Fuzz(func(t *testing.T, tool uint8, args []byte) {
 		d := tools.All[int(tool)%len(tools.All)]
 		def := d.Definition()

@@ -20,6 +20,9 @@ type Chat struct {
 	Context   Context `json:"context"`
 	CreatedAt string  `json:"created_at,omitempty" jsonschema:"description=When the chat was opened\\, in Moscow time like every time Market gives,format=date-time"`
 	UpdatedAt string  `json:"updated_at,omitempty" jsonschema:"description=Time of the last message,format=date-time"`
+	// BusinessID and Cabinet name the chat's cabinet when the server works in several.
+	BusinessID int64  `json:"business_id,omitempty" jsonschema:"description=The chat's cabinet\\, when the server works in several: give it to the tools about this chat"`
+	Cabinet    string `json:"cabinet,omitempty" jsonschema:"description=The name of the chat's cabinet"`
 }
 
 // Context says what a chat is about.

@@ -20,6 +20,7 @@ type ListChatsInput struct {
 	ReturnIDs    []int64  `json:"return_ids,omitempty" jsonschema:"description=Only the chats about these returns.,minimum=1,minItems=1,maxItems=50,uniqueItems=true"`
 	Limit        int      `json:"limit,omitempty" jsonschema:"description=Chats per page (default 10).,minimum=1,maximum=20"`
 	PageToken    string   `json:"page_token,omitempty" jsonschema:"description=next_page_token of the previous page; pass the same filters with it."`
+	In
 }
 
 // ChatList is list_chats' result.
@@ -37,7 +38,8 @@ var listChats = &Tool[ListChatsInput, ChatList]{
 		`Filter by order_ids or return_ids to find the chat about a given order or return (if there is none, create_chat opens one). ` +
 		`Each chat has its chat_id for get_history and send_message, its status and what it is about (order, return, or a direct question). ` +
 		`Results are paged: pass next_page_token as page_token to get more.`,
-	Op: market.OpGetChats,
+	Op:    market.OpGetChats,
+	Every: true,
 	Call: func(ctx context.Context, env *Env, in ListChatsInput) (ChatList, error) {
 		filter := market.ChatsFilter{
 			Statuses:     openStrings[market.ChatStatus](in.Statuses),
@@ -50,13 +52,19 @@ var listChats = &Tool[ListChatsInput, ChatList]{
 		for _, id := range in.ReturnIDs {
 			filter.Contexts = append(filter.Contexts, market.ChatContext{Type: market.ContextReturn, ID: id})
 		}
-		page, err := env.Market.GetChats(ctx, filter, market.Page{Token: in.PageToken, Limit: in.Limit})
+		limit := cmp.Or(in.Limit, 10)
+		if env.Cabinet == nil {
+			return listEvery(ctx, env, filter, in, limit)
+		}
+		page, err := env.Market.GetChats(ctx, filter, market.Page{Token: in.PageToken, Limit: limit})
 		if err != nil {
 			return ChatList{}, about(withPageToken(err, in.PageToken), "", "the chat list")
 		}
 		out := ChatList{Chats: make([]Chat, 0, len(page.Chats)), NextPageToken: page.NextPageToken}
 		for i := range page.Chats {
-			out.Chats = append(out.Chats, chatOut(&page.Chats[i]))
+			c := chatOut(&page.Chats[i])
+			env.label(&c, env.Cabinet)
+			out.Chats = append(out.Chats, c)
 		}
 		return out, nil
 	},
@@ -65,6 +73,7 @@ var listChats = &Tool[ListChatsInput, ChatList]{
 // ChatInput names a chat.
 type ChatInput struct {
 	ChatID int64 `json:"chat_id" jsonschema:"description=The chat's id from list_chats.,minimum=1"`
+	In
 }
 
 var getChat = &Tool[ChatInput, Chat]{
@@ -89,6 +98,7 @@ type HistoryInput struct {
 	MessageIDFrom int64  `json:"message_id_from,omitempty" jsonschema:"description=Read forward instead: only the messages after this one\\, oldest first. Pass the newest message_id you have seen to get what is new.,minimum=1"`
 	Limit         int    `json:"limit,omitempty" jsonschema:"description=Messages to return (default 20).,minimum=1,maximum=100"`
 	PageToken     string `json:"page_token,omitempty" jsonschema:"description=next_page_token of the previous call with the same chat_id: goes on in the same direction. Give it without message_id_from."`
+	In
 }
 
 // Validate checks the rule a top-level schema cannot portably express.
@@ -185,6 +195,7 @@ func decodeCursor(token string, chatID int64) (historyCursor, error) {
 type MessageInput struct {
 	ChatID    int64 `json:"chat_id" jsonschema:"description=The chat's id.,minimum=1"`
 	MessageID int64 `json:"message_id" jsonschema:"description=The message's id.,minimum=1"`
+	In
 }
 
 // ChatMessage is get_message's result.

@@ -55,6 +55,10 @@ func (c Chat) line(b *strings.Builder) {
 	if c.Type != "CHAT" {
 		b.WriteString(" " + c.Type)
 	}
+	if c.BusinessID != 0 {
+		cab := Cabinet{Name: c.Cabinet, BusinessID: c.BusinessID}
+		fmt.Fprintf(b, " · cabinet %s", &cab)
+	}
 	b.WriteString(" · ")
 	c.Context.write(b)
 	if c.UpdatedAt != "" {
@@ -164,17 +168,37 @@ func shortTime(rfc3339 string) string {
 }
 
 func (c CreatedChat) text() string {
+	if c.NotSent != "" {
+		return c.NotSent + "\n"
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Chat %d · ", c.ChatID)
 	c.Context.write(&b)
-	b.WriteByte('\n')
+	b.WriteString(c.approved() + "\n")
 	return b.String()
 }
 
 func (s Sent) text() string {
-	return fmt.Sprintf("Sent to chat %d at %s.\n", s.ChatID, shortTime(s.SentAt))
+	switch {
+	case s.NotSent != "":
+		return s.NotSent + "\n"
+	case s.Text != "":
+		return fmt.Sprintf("Sent to chat %d at %s, as the user edited it:\n%s\n", s.ChatID, shortTime(s.SentAt), s.Text)
+	}
+	return fmt.Sprintf("Sent to chat %d at %s%s.\n", s.ChatID, shortTime(s.SentAt), s.approved())
 }
 
 func (s SentFile) text() string {
-	return fmt.Sprintf("Sent %s (%s, %d bytes) to chat %d at %s.\n", strconv.Quote(s.FileName), s.ContentType, s.Size, s.ChatID, shortTime(s.SentAt))
+	if s.NotSent != "" {
+		return s.NotSent + "\n"
+	}
+	return fmt.Sprintf("Sent %s (%s, %d bytes) to chat %d at %s%s.\n", strconv.Quote(s.FileName), s.ContentType, s.Size, s.ChatID, shortTime(s.SentAt), s.approved())
+}
+
+// approved says, after what went out, that the user approved it.
+func (a Asked) approved() string {
+	if a.Approval == approvalApproved {
+		return ", approved by the user"
+	}
+	return ""
 }

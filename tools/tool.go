@@ -10,13 +10,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/yandex-market-mcp/market-chat-mcp/config"
 	"github.com/yandex-market-mcp/market-chat-mcp/folders"
 	"github.com/yandex-market-mcp/market-chat-mcp/inbox"
 	"github.com/yandex-market-mcp/market-chat-mcp/market"
@@ -25,11 +29,46 @@ import (
 
 // Env is what the tools work with.
 type Env struct {
-	Market *market.Client
+	// Cabinets are the seller's cabinets the server works in: at least one.
+	Cabinets []*Cabinet
 	// Folders are the folders send_file may read a path from; nil or empty allows no path.
 	Folders *folders.Set
+	// Confirm says when the user is asked before a send; the zero value asks whenever the client
+	// can (config.ConfirmAuto).
+	Confirm config.Confirm
+	// ConfirmTimeout is how long the user has to answer; zero is DefaultConfirmTimeout.
+	ConfirmTimeout time.Duration
+	// Approvals keeps the questions asked of clients that answer in a later request; nil keeps
+	// them in this process (the handlers set it).
+	Approvals Approvals
+
+	// Cabinet is the cabinet of the call, which the handler chose from its business_id: nil for
+	// a tool of every cabinet called without one.
+	*Cabinet
+}
+
+// Cabinet is a seller's cabinet the tools work in.
+type Cabinet struct {
+	Name       string // empty when the seller gave it none
+	BusinessID int64
+	// ReadOnly refuses the writing tools in this cabinet, whatever tools exist.
+	ReadOnly bool
+	Market   *market.Client
 	// Inbox hears what happens in the chats, for wait_for_messages; nil leaves it unavailable.
 	Inbox *inbox.Inbox
+}
+
+// OneCabinet is the Env of a server of one cabinet.
+func OneCabinet(mc *market.Client, in *inbox.Inbox) *Env {
+	return &Env{Cabinets: []*Cabinet{{BusinessID: mc.BusinessID(), Market: mc, Inbox: in}}}
+}
+
+// String names the cabinet in a sentence: 111 "Бренд А", or 111 when it has no name.
+func (c *Cabinet) String() string {
+	if c.Name == "" {
+		return strconv.FormatInt(c.BusinessID, 10)
+	}
+	return fmt.Sprintf("%d %q", c.BusinessID, c.Name)
 }
 
 // Tool declares one MCP tool whose arguments decode into In and whose result is Out.
@@ -43,6 +82,9 @@ type Tool[In, Out any] struct {
 	Op market.Operation
 	// Uses says, for a tool without an Op, what it calls.
 	Uses string
+	// Every is true for a tool that works across the cabinets when no business_id is given
+	// (its Call then gets no Cabinet); other tools need one cabinet.
+	Every bool
 	// Call does the work. An error becomes a tool result with isError set, in words for the model.
 	Call func(ctx context.Context, env *Env, in In) (Out, error)
 }
@@ -61,25 +103,54 @@ type Declaration interface {
 }
 
 // All lists every tool, reading tools first.
-var All = []Declaration{listChats, getChat, getHistory, getMessage, getAttachment, waitForMessages, createChat, sendMessage, sendFile}
+var All = []Declaration{listCabinets, listChats, getChat, getHistory, getMessage, getAttachment, waitForMessages, createChat, sendMessage, sendFile}
 
-// Register adds the tools to s. In read-only mode the writing tools do not exist.
-func Register(s *server.MCPServer, env *Env, readOnly bool) {
-	for _, d := range Available(readOnly) {
+// Register adds the tools to s.
+func Register(s *server.MCPServer, env *Env, tools []Declaration) {
+	for _, d := range tools {
 		s.AddTool(d.Definition(), d.Handler(env))
 	}
 }
 
-// Available returns the tools that exist in the given mode.
-func Available(readOnly bool) []Declaration {
+// Select returns the tools that spec names: a comma-separated list of tool names, "read-only"
+// for the reading tools, or "read-only+name+..." for those and more; every tool when spec is
+// empty. readOnly removes the writing tools whatever spec says. An unknown name is an error that
+// lists the tools there are.
+func Select(spec string, readOnly bool) ([]Declaration, error) {
+	byName := map[string]Declaration{}
+	var names []string
+	for _, d := range All {
+		byName[d.Definition().Name] = d
+		names = append(names, d.Definition().Name)
+	}
+	want := map[string]bool{}
+	if strings.TrimSpace(spec) == "" {
+		spec = strings.Join(names, ",")
+	}
+	for item := range strings.SplitSeq(spec, ",") {
+		for i, name := range strings.Split(strings.TrimSpace(item), "+") {
+			name = strings.TrimSpace(name)
+			switch {
+			case name == "read-only" && i == 0:
+				for _, d := range All {
+					if !d.Operation().Write {
+						want[d.Definition().Name] = true
+					}
+				}
+			case byName[name] != nil:
+				want[name] = true
+			case name != "":
+				return nil, fmt.Errorf("MCP_TOOLS names %q, which is no tool; the tools are read-only or %s", name, strings.Join(names, ", "))
+			}
+		}
+	}
 	var ds []Declaration
 	for _, d := range All {
-		if readOnly && d.Operation().Write {
-			continue
+		if want[d.Definition().Name] && !(readOnly && d.Operation().Write) {
+			ds = append(ds, d)
 		}
-		ds = append(ds, d)
 	}
-	return ds
+	return ds, nil
 }
 
 // Operation returns the Partner API operation the tool calls.
@@ -116,6 +187,9 @@ func (t *Tool[In, Out]) Definition() mcp.Tool {
 // Handler returns the function that answers tools/call: it decodes and checks the arguments
 // against the input schema, calls the tool and shapes the result.
 func (t *Tool[In, Out]) Handler(env *Env) server.ToolHandlerFunc {
+	if env.Approvals == nil { // one store for every call: each call works on a copy of env
+		env.Approvals = NewMemoryApprovals()
+	}
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		in := t.input()
 		var args any = req.Params.Arguments
@@ -126,25 +200,61 @@ func (t *Tool[In, Out]) Handler(env *Env) server.ToolHandlerFunc {
 		if err := in.Decode(args, &v); err != nil {
 			return mcp.NewToolResultError("Invalid arguments for " + t.Name + ": " + err.Error()), nil
 		}
-		out, err := t.Call(reportWaits(ctx, req), env, v)
+		call, err := env.forCall(businessID(v), t.Every, t.Op.Write)
 		if err != nil {
-			return mcp.NewToolResultError(sentence(err)), nil
+			return mcp.NewToolResultError(err.Error()), nil
 		}
-		structured, err := marshal(out)
-		if err != nil {
-			return nil, err // a programming error: the output type does not marshal
+		state := req.Params.RequestState
+		if t.Op.Write {
+			ci := &callInfo{req: req, args: argsHash(t.Name, v)}
+			ctx = context.WithValue(ctx, callInfoKey{}, ci)
+			if state != "" { // the answer to a question: taken once, and replayed as it ended
+				done, err := call.Approvals.Claim(ctx, state, ci.args)
+				switch {
+				case errors.Is(err, ErrNoApproval):
+					ci.expired = true
+				case err != nil:
+					return mcp.NewToolResultError(fmt.Sprintf("Nothing more was done: %v; read the chat with get_history to see whether it went out.", err)), nil
+				case done != nil:
+					var res mcp.CallToolResult
+					return &res, json.Unmarshal(done, &res)
+				}
+			}
 		}
-		text := string(structured)
-		if t, ok := any(out).(texter); ok {
-			text = t.text()
+		res, err := t.result(reportWaits(ctx, req), call, v)
+		if err == nil && state != "" && t.Op.Write {
+			if raw, merr := json.Marshal(res); merr == nil {
+				_ = call.Approvals.Finish(ctx, state, raw, answeredKept)
+			}
 		}
-		res := mcp.NewToolResultStructured(out, text)
-		res.RawStructuredContent = structured // on the wire as is, without marshalling out again
-		if c, ok := any(out).(contenter); ok {
-			res.Content = append(res.Content, c.contents()...)
-		}
-		return res, nil
+		return res, err
 	}
+}
+
+// result calls the tool and shapes its result: the structured content, the text, and what
+// else the output shows; or the sentence of its error; or the question it asks the user.
+func (t *Tool[In, Out]) result(ctx context.Context, env *Env, v In) (*mcp.CallToolResult, error) {
+	out, err := t.Call(ctx, env, v)
+	if q, ok := errors.AsType[needInput](err); ok {
+		return q.b.ToolResult(), nil
+	}
+	if err != nil {
+		return mcp.NewToolResultError(sentence(err)), nil
+	}
+	structured, err := marshal(out)
+	if err != nil {
+		return nil, err // a programming error: the output type does not marshal
+	}
+	text := string(structured)
+	if t, ok := any(out).(texter); ok {
+		text = t.text()
+	}
+	res := mcp.NewToolResultStructured(out, text)
+	res.RawStructuredContent = structured // on the wire as is, without marshalling out again
+	if c, ok := any(out).(contenter); ok {
+		res.Content = append(res.Content, c.contents()...)
+	}
+	return res, nil
 }
 
 // contenter is an output that carries content besides its text, such as an image.

@@ -42,12 +42,22 @@ func newHarness(t *testing.T, readOnly bool, env func(*tools.Env), opts ...marke
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &tools.Env{Market: mc}
+	e := tools.OneCabinet(mc, nil)
 	if env != nil {
 		env(e)
 	}
+	declared, err := tools.Select("", readOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{sandbox: sandbox, client: serve(t, e, declared)}
+}
+
+// serve connects a client in-process to a server of the tools in env.
+func serve(t *testing.T, env *tools.Env, declared []tools.Declaration) *client.Client {
+	t.Helper()
 	s := server.NewMCPServer("test", "0", server.WithToolCapabilities(false))
-	tools.Register(s, e, readOnly)
+	tools.Register(s, env, declared)
 	c, err := client.NewInProcessClient(s)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +73,7 @@ func newHarness(t *testing.T, readOnly bool, env func(*tools.Env), opts ...marke
 	if _, err := c.Initialize(ctx, init); err != nil {
 		t.Fatal(err)
 	}
-	return &harness{sandbox: sandbox, client: c}
+	return c
 }
 
 // loopback resolves every host to 127.0.0.1.
@@ -248,7 +258,8 @@ func TestDefinitions(t *testing.T) {
 }
 
 func TestContractNames(t *testing.T) {
-	want := map[string][]string{
+	want := map[string][]string{ // every tool takes business_id besides
+		"list_cabinets":     {},
 		"list_chats":        {"statuses", "types", "context_types", "order_ids", "return_ids", "limit", "page_token"},
 		"get_history":       {"chat_id", "message_id_from", "limit", "page_token"},
 		"get_chat":          {"chat_id"},
@@ -259,7 +270,10 @@ func TestContractNames(t *testing.T) {
 		"send_message":      {"chat_id", "message"},
 		"send_file":         {"chat_id", "path", "content_base64", "file_name"},
 	}
-	ops := map[string]string{"list_chats": "getChats", "get_history": "getChatHistory", "get_chat": "getChat",
+	for name, args := range want {
+		want[name] = append(args, "business_id")
+	}
+	ops := map[string]string{"list_cabinets": "", "list_chats": "getChats", "get_history": "getChatHistory", "get_chat": "getChat",
 		"get_message": "getChatMessage", "get_attachment": "getChatMessage", "wait_for_messages": "", "create_chat": "createChat", "send_message": "sendMessageToChat", "send_file": "sendFileToChat"}
 	if len(tools.All) != len(want) {
 		t.Errorf("%d tools, want %d", len(tools.All), len(want))
@@ -295,7 +309,7 @@ func TestReadOnly(t *testing.T) {
 	for _, tl := range list.Tools {
 		names = append(names, tl.Name)
 	}
-	if got := strings.Join(names, ","); got != "get_attachment,get_chat,get_history,get_message,list_chats,wait_for_messages" {
+	if got := strings.Join(names, ","); got != "get_attachment,get_chat,get_history,get_message,list_cabinets,list_chats,wait_for_messages" {
 		t.Errorf("read-only tools = %s", got)
 	}
 	_, err = h.client.CallTool(context.Background(), mcp.CallToolRequest{Params: mcp.CallToolParams{
@@ -319,6 +333,43 @@ func TestMarkdownListsEveryTool(t *testing.T) {
 	for _, rule := range []string{"| `limit` | integer | ≥ 1, ≤ 20 |", "| `message` | string | required, at least 1 characters, at most 4096 characters |"} {
 		if !strings.Contains(md, rule) {
 			t.Errorf("reference lacks %q", rule)
+		}
+	}
+}
+
+// TestSelect: MCP_TOOLS picks the tools by name, read-only, or read-only with additions;
+// read-only mode removes the writing ones whatever it says; an unknown name lists the valid.
+func TestSelect(t *testing.T) {
+	names := func(ds []tools.Declaration) string {
+		var out []string
+		for _, d := range ds {
+			out = append(out, d.Definition().Name)
+		}
+		return strings.Join(out, ",")
+	}
+	reading := "list_cabinets,list_chats,get_chat,get_history,get_message,get_attachment,wait_for_messages"
+	for _, tc := range []struct {
+		spec     string
+		readOnly bool
+		want     string
+	}{
+		{"", false, reading + ",create_chat,send_message,send_file"},
+		{"", true, reading},
+		{"read-only", false, reading},
+		{"read-only+send_message", false, reading + ",send_message"},
+		{" read-only + send_message , send_file ", false, reading + ",send_message,send_file"},
+		{"list_chats,get_history,send_message", false, "list_chats,get_history,send_message"},
+		{"read-only+send_message", true, reading},
+	} {
+		got, err := tools.Select(tc.spec, tc.readOnly)
+		if err != nil || names(got) != tc.want {
+			t.Errorf("Select(%q, %v) = %s, %v; want %s", tc.spec, tc.readOnly, names(got), err, tc.want)
+		}
+	}
+	for _, spec := range []string{"send_mesage", "list_chats,delete_chat", "send_message+read-only"} {
+		_, err := tools.Select(spec, false)
+		if err == nil || !strings.Contains(err.Error(), "MCP_TOOLS") || !strings.Contains(err.Error(), "read-only or list_cabinets, list_chats") {
+			t.Errorf("Select(%q) = %v", spec, err)
 		}
 	}
 }

@@ -1,8 +1,11 @@
 package tools
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/yandex-market-mcp/market-chat-mcp/market"
 )
@@ -11,6 +14,7 @@ import (
 type CreateChatInput struct {
 	OrderID  int64 `json:"order_id,omitempty" jsonschema:"description=The order to open a chat about. Give this or return_id.,minimum=1"`
 	ReturnID int64 `json:"return_id,omitempty" jsonschema:"description=The return to open a chat about (FBY\\, FBS and Express shops). Give this or order_id.,minimum=1"`
+	In
 }
 
 // Validate checks the rule a top-level schema cannot portably express.
@@ -23,8 +27,9 @@ func (in CreateChatInput) Validate() error {
 
 // CreatedChat is create_chat's result.
 type CreatedChat struct {
-	ChatID  int64   `json:"chat_id"`
+	ChatID  int64   `json:"chat_id,omitempty" jsonschema:"description=The chat; absent when the user did not approve opening it"`
 	Context Context `json:"context"`
+	Asked
 }
 
 var createChat = &Tool[CreateChatInput, CreatedChat]{
@@ -41,11 +46,18 @@ var createChat = &Tool[CreateChatInput, CreatedChat]{
 			about = market.ChatContext{Type: market.ContextReturn, ID: in.ReturnID}
 			out.Context = Context{Type: string(market.ContextReturn), ReturnID: in.ReturnID}
 		}
-		id, err := env.Market.CreateChat(ctx, about)
+		d, err := env.ask(ctx, question{message: func(context.Context) (string, error) {
+			return fmt.Sprintf("Open a chat with the buyer of %s %d?\n%s", strings.ToLower(string(about.Type)), about.ID, env.cabinetLine()), nil
+		}})
 		if err != nil {
+			return CreatedChat{}, err
+		}
+		if out.Asked = d.asked("The chat was not opened"); !d.sends() {
+			return out, nil
+		}
+		if out.ChatID, err = env.Market.CreateChat(ctx, about); err != nil {
 			return CreatedChat{}, aboutContext(err, about)
 		}
-		out.ChatID = id
 		return out, nil
 	},
 }
@@ -62,12 +74,16 @@ func aboutContext(err error, c market.ChatContext) error {
 type SendMessageInput struct {
 	ChatID  int64  `json:"chat_id" jsonschema:"description=The chat to answer in.,minimum=1"`
 	Message string `json:"message" jsonschema:"description=The text to send to the buyer\\, as the seller. Plain text.,minLength=1,maxLength=4096"`
+	In
 }
 
-// Sent is the result of a send.
+// Sent is send_message's result.
 type Sent struct {
 	ChatID int64  `json:"chat_id"`
-	SentAt string `json:"sent_at" jsonschema:"description=When Market accepted the message,format=date-time"`
+	SentAt string `json:"sent_at,omitempty" jsonschema:"description=When Market accepted the message; absent when nothing was sent,format=date-time"`
+	// Text is the message as the user edited it before it went.
+	Text string `json:"text,omitempty" jsonschema:"description=The message as it went\\, when the user edited it before approving"`
+	Asked
 }
 
 var sendMessage = &Tool[SendMessageInput, Sent]{
@@ -78,10 +94,25 @@ var sendMessage = &Tool[SendMessageInput, Sent]{
 		`The server never delivers the same message twice, even when the network fails mid-send, so do not resend on an unclear error: check get_history.`,
 	Op: market.OpSendMessage,
 	Call: func(ctx context.Context, env *Env, in SendMessageInput) (Sent, error) {
-		sent, err := env.Market.SendMessage(ctx, in.ChatID, in.Message)
+		d, err := env.ask(ctx, question{editable: in.Message, message: func(ctx context.Context) (string, error) {
+			return env.sendQuestion(ctx, in.ChatID, "Send this message to the buyer? You may edit it first.\n", in.Message)
+		}})
+		if err != nil {
+			return Sent{}, err
+		}
+		out := Sent{ChatID: in.ChatID, Asked: d.asked("The message was not sent")}
+		if !d.sends() {
+			return out, nil
+		}
+		text := cmp.Or(d.Text, in.Message)
+		if d.Status == approvalEdited {
+			out.Text = text
+		}
+		sent, err := env.Market.SendMessage(ctx, in.ChatID, text)
 		if err != nil {
 			return Sent{}, sendError(ctx, env, in.ChatID, err)
 		}
-		return Sent{ChatID: in.ChatID, SentAt: timeOut(sent.At)}, nil
+		out.SentAt = timeOut(sent.At)
+		return out, nil
 	},
 }

@@ -32,6 +32,7 @@ type config struct {
 	newestFirst   bool
 	exclusiveFrom bool
 	noSeed        bool
+	seedShift     int64
 	noRequestLog  bool
 	replyAfter    time.Duration // the buyers' life; see WithBuyers
 	questionEvery time.Duration
@@ -123,6 +124,12 @@ func WithExclusiveMessageIDFrom() Option {
 // WithoutSeed starts the server with no chats, orders or returns.
 func WithoutSeed() Option {
 	return func(c *config) { c.noSeed = true }
+}
+
+// WithSeedShift adds shift to every id of the seed (orders, returns, chats and messages), so
+// that several servers joined as one Market (see Join) seed chats of their own ids.
+func WithSeedShift(shift int64) Option {
+	return func(c *config) { c.seedShift = shift }
 }
 
 // WithoutRequestLog stops the server from keeping every request for Requests, so that a

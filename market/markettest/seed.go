@@ -25,9 +25,9 @@ const (
 // seed fills st with the chats of a small home-appliance shop, in Russian as its buyers write,
 // from 20 to 24 November 2026. Everything is built here rather than in package variables, so
 // that a program that imports the package pays for it only when a server is first used.
-func seed(st *store) {
-	st.lastChatID, st.lastMessageID = 4821000, 90311000
-	sd := seeder{st}
+func seed(st *store, shift int64) {
+	st.lastChatID, st.lastMessageID = 4821000+shift, 90311000+shift
+	sd := seeder{st, shift}
 
 	anna := sd.order(53817204615, campaignFBS, "Анна С.", "a7k2m9x4q1v8t3r6")
 	dmitry := sd.order(53817388120, campaignFBS, "Дмитрий Козлов", "d3m8r1k5z9w2p7x4")
@@ -49,7 +49,7 @@ func seed(st *store) {
 	sd.ret(8841812, grigory)
 
 	sd.chat(orderContext(anna), ChatTypeChat, StatusWaitingForPartner, at(22, 9, 14),
-		say(at(22, 9, 14), SenderMarket, "Покупатель начал чат по заказу № 53817204615. Ответьте в течение 24 часов."),
+		say(at(22, 9, 14), SenderMarket, fmt.Sprintf("Покупатель начал чат по заказу № %d. Ответьте в течение 24 часов.", anna.ID)),
 		say(at(22, 9, 15), SenderCustomer, "Здравствуйте! Заказала робот-пылесос 20 ноября, обещали отгрузить вчера, а статус до сих пор «Готовится к отправке». Когда ждать?"),
 	)
 	sd.chat(orderContext(dmitry), ChatTypeChat, StatusWaitingForPartner, at(23, 18, 40),
@@ -68,7 +68,7 @@ func seed(st *store) {
 	)
 	sd.chat(orderContext(marina), ChatTypeChat, StatusNew, at(24, 11, 20))
 	sd.chat(orderContext(sergey), ChatTypeArbitrage, StatusWaitingForArbiter, at(20, 15, 0),
-		say(at(20, 15, 0), SenderMarket, "Покупатель открыл спор по заказу № 53819377031: «В посылке не хватает товара»."),
+		say(at(20, 15, 0), SenderMarket, fmt.Sprintf("Покупатель открыл спор по заказу № %d: «В посылке не хватает товара».", sergey.ID)),
 		say(at(20, 15, 3), SenderCustomer, "В коробке не было двух сменных фильтров, которые указаны в комплектации пылесоса.", "комплектация.jpg"),
 		say(at(20, 16, 40), SenderPartner, "Заказ собирали по чек-листу, фильтры были вложены. Прикладываем фото упаковки перед отправкой.", "упаковка_склад.jpg"),
 		say(at(21, 10, 15), SenderSupport, "Здравствуйте! Я специалист поддержки Маркета и разбираюсь в споре. Запросили видео упаковки со склада, вернусь с решением до 25 ноября."),
@@ -79,15 +79,16 @@ func seed(st *store) {
 		say(at(20, 10, 30), SenderCustomer, "Получилось, спасибо большое!"),
 		say(at(20, 10, 31), SenderMarket, "Чат завершён. Покупатель может оценить ответ магазина."),
 	)
-	sd.chat(orderContext(alexey), ChatTypeChat, StatusWaitingForCustomer, at(21, 9, 0), longHistory()...)
+	sd.chat(orderContext(alexey), ChatTypeChat, StatusWaitingForCustomer, at(21, 9, 0), longHistory(alexey)...)
 	sd.chat(orderContext(natalia), ChatTypeChat, StatusWaitingForPartner, at(22, 14, 0),
 		say(at(22, 14, 0), SenderMarket, "Курьер не смог связаться с покупателем. Доставка перенесена на 24 ноября."),
 		say(at(22, 14, 7), SenderCustomer, "Мне никто не звонил! Можно доставить сегодня после 18:00?"),
 		say(at(22, 14, 30), SenderSupport, "Наталья, здравствуйте! Передали вашу просьбу магазину, он ответит в этом чате."),
 	)
 
-	sd.chat(returnContext(sd.ret(8841203, pavel), pavel), ChatTypeChat, StatusWaitingForPartner, at(21, 16, 45),
-		say(at(21, 16, 45), SenderMarket, "Покупатель оформил возврат № 8841203: «Товар не подошёл»."),
+	pavelReturn := sd.ret(8841203, pavel)
+	sd.chat(returnContext(pavelReturn, pavel), ChatTypeChat, StatusWaitingForPartner, at(21, 16, 45),
+		say(at(21, 16, 45), SenderMarket, fmt.Sprintf("Покупатель оформил возврат № %d: «Товар не подошёл».", pavelReturn.ID)),
 		say(at(21, 16, 52), SenderCustomer, "Здравствуйте! Отправил фен обратно 19 ноября, вот фото чека и упаковки. Когда вернутся деньги?",
 			"чек_отправки.pdf", "упаковка.jpg"),
 	)
@@ -115,7 +116,7 @@ func seed(st *store) {
 }
 
 // longHistory is a chat of 127 messages, more than one page of getChatHistory can hold.
-func longHistory() []seedMessage {
+func longHistory(order Order) []seedMessage {
 	customer := []string{
 		"Попытка %d: сделал капучино по вашей инструкции — пена снова жидкая и быстро оседает.",
 		"Попытка %d: промыл капучинатор и трубку, собрал заново. Пар идёт, но молоко почти не взбивается.",
@@ -129,7 +130,7 @@ func longHistory() []seedMessage {
 		"Подскажите, какой индикатор горит на панели во время подачи пара — зелёный или оранжевый?",
 	}
 	msgs := make([]seedMessage, 0, 127)
-	msgs = append(msgs, say(at(21, 9, 0), SenderMarket, "Покупатель начал чат по заказу № 53820210964. Ответьте в течение 24 часов."))
+	msgs = append(msgs, say(at(21, 9, 0), SenderMarket, fmt.Sprintf("Покупатель начал чат по заказу № %d. Ответьте в течение 24 часов.", order.ID)))
 	t := at(21, 9, 4)
 	for i := range 63 {
 		msgs = append(msgs,
@@ -157,16 +158,20 @@ func say(at time.Time, sender Sender, text string, files ...string) seedMessage 
 
 // seeder adds the seed to a store that nothing else reaches until it is done (see Server.data),
 // so it takes no lock.
-type seeder struct{ st *store }
+type seeder struct {
+	st    *store
+	shift int64 // added to every id, so that the seeds of several businesses do not share one
+}
 
 func (sd seeder) order(id, campaignID int64, name, publicID string) Order {
+	id += sd.shift
 	o := Order{ID: id, CampaignID: campaignID, Customer: Customer{Name: name, PublicID: publicID}}
 	sd.st.orders[id] = o
 	return o
 }
 
 func (sd seeder) ret(id int64, o Order) Return {
-	r := Return{ID: id, OrderID: o.ID}
+	r := Return{ID: id + sd.shift, OrderID: o.ID}
 	sd.st.returns[id] = r
 	return r
 }

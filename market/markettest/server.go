@@ -149,7 +149,7 @@ func (s *Server) start(baseURL string) {
 func (s *Server) data() *store {
 	s.seeded.Do(func() {
 		if !s.cfg.noSeed {
-			seed(s.store)
+			seed(s.store, s.cfg.seedShift)
 		}
 	})
 	return s.store
