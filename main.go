@@ -30,6 +30,7 @@ import (
 	"github.com/yandex-market-mcp/market-chat-mcp/market"
 	"github.com/yandex-market-mcp/market-chat-mcp/market/markettest"
 	"github.com/yandex-market-mcp/market-chat-mcp/prompts"
+	"github.com/yandex-market-mcp/market-chat-mcp/shared"
 	"github.com/yandex-market-mcp/market-chat-mcp/tools"
 	"github.com/yandex-market-mcp/market-chat-mcp/transport"
 )
@@ -85,17 +86,25 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	defer fs.Close()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel.Level()}))
+	var store *shared.Store // what the processes of a deployment share, when they do
+	if cfg.RedisURL != "" {
+		if store, err = shared.Open(ctx, cfg.RedisURL.Reveal(), shared.Options{Logger: logger}); err != nil {
+			fmt.Fprintln(stderr, name+":", err)
+			return 1
+		}
+		defer store.Close()
+	}
 	env := &tools.Env{Folders: fs, Confirm: cfg.Confirm, ConfirmTimeout: time.Duration(cfg.ConfirmFor)}
-	if err := serve(ctx, cfg, cabinets, env, declared, stdin, stdout, logger); err != nil {
+	if err := serve(ctx, cfg, cabinets, store, env, declared, stdin, stdout, logger); err != nil {
 		logger.Error("server stopped", "error", err)
 		return 1
 	}
 	return 0
 }
 
-// serve connects to Market (or the sandbox) in each cabinet and serves MCP until ctx ends or
-// stdin closes.
-func serve(ctx context.Context, cfg *config.Config, cabinets []config.Cabinet, env *tools.Env, declared []tools.Declaration,
+// serve connects to Market (or the sandbox) in each cabinet, sharing its limits, sends and
+// inbox through store if there is one, and serves MCP until ctx ends or stdin closes.
+func serve(ctx context.Context, cfg *config.Config, cabinets []config.Cabinet, store *shared.Store, env *tools.Env, declared []tools.Declaration,
 	stdin io.Reader, stdout io.Writer, logger *slog.Logger) error {
 	maxWait := time.Duration(cfg.MaxWait)
 	if maxWait == 0 {
@@ -114,8 +123,17 @@ func serve(ctx context.Context, cfg *config.Config, cabinets []config.Cabinet, e
 		logger.Info("using the built-in sandbox Market", "cabinets", len(cabinets))
 	}
 	push := cfg.NotifyPath != ""
+	if store != nil {
+		env.Approvals = store.Approvals()
+	}
 	var inboxes []*inbox.Inbox
 	for _, c := range cabinets {
+		opts := inbox.Options{Push: push, PollShare: float64(cfg.PollShare), Logger: logger}
+		var limits market.Shared
+		var events inbox.Log = inbox.NewMemoryLog()
+		if store != nil {
+			limits, events, opts.Turn = store.Cabinet(c.BusinessID), store.Log(c.BusinessID), store.Turn(c.BusinessID)
+		}
 		mc, err := market.New(market.Options{
 			BaseURL:     baseURL,
 			APIKey:      c.APIKey.Reveal(),
@@ -125,11 +143,12 @@ func serve(ctx context.Context, cfg *config.Config, cabinets []config.Cabinet, e
 			MaxParallel: int(cfg.Parallel),
 			Logger:      logger.With("business_id", c.BusinessID),
 			UserAgent:   name + "/" + versionString(),
+			Shared:      limits,
 		})
 		if err != nil {
 			return fmt.Errorf("cabinet %d: %w", c.BusinessID, err)
 		}
-		in := inbox.New(mc, inbox.NewMemoryLog(), inbox.Options{Push: push, PollShare: float64(cfg.PollShare), Logger: logger})
+		in := inbox.New(mc, events, opts)
 		defer in.Close()
 		inboxes = append(inboxes, in)
 		env.Cabinets = append(env.Cabinets, &tools.Cabinet{Name: c.Name, BusinessID: c.BusinessID, ReadOnly: c.ReadOnly, Market: mc, Inbox: in})
@@ -144,7 +163,7 @@ func serve(ctx context.Context, cfg *config.Config, cabinets []config.Cabinet, e
 	if err != nil {
 		return fmt.Errorf("MCP_ADDR %s cannot be listened on: %w", cfg.Addr, err)
 	}
-	o := transport.Options{AuthToken: cfg.AuthToken.Reveal(), AllowedOrigins: cfg.Origins, Logger: logger}
+	o := transport.Options{AuthToken: cfg.AuthToken.Reveal(), AllowedOrigins: cfg.Origins, Stateless: bool(cfg.Stateless), Logger: logger}
 	if push {
 		receiver := inbox.Receiver(inbox.ReceiverOptions{Name: name, Version: versionString(), From: senders, TrustedProxies: cfg.Proxies}, inboxes...)
 		// Whether Market adds /notification to the URL the seller entered is not documented.

@@ -233,3 +233,37 @@ func TestBadCabinetsFile(t *testing.T) {
 		t.Errorf("exit %v: %s", err, out)
 	}
 }
+
+// TestStatelessHTTPAsks: without sessions, a 2026-07-28 client is still asked before a send (its
+// answer comes in a new request), and an older one, whose answer would need the session, counts
+// as a client that cannot ask.
+func TestStatelessHTTPAsks(t *testing.T) {
+	sandbox := markettest.New()
+	t.Cleanup(sandbox.Close)
+	chat := sandbox.Chats()[0].ChatID
+	env := marketEnv(sandbox, "MCP_CONFIRM_SENDS=always", "MCP_HTTP_STATELESS=true")
+	for version, want := range map[string]string{"2026-07-28": "approved", mcp.LATEST_LEGACY_PROTOCOL_VERSION: "cannot ask"} {
+		e := &elicit{answer: func(mcp.ElicitationRequest) *mcp.ElicitationResult {
+			return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionAccept}}
+		}}
+		c := askingClient(t, "streamable", version, e, env)
+		res, err := c.CallTool(context.Background(), mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "send_message",
+			Arguments: map[string]any{"chat_id": chat, "message": "Без сессии"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := res.Content[0].(mcp.TextContent).Text
+		if !strings.Contains(text+string(res.RawStructuredContent), want) {
+			t.Errorf("%s: %s %s", version, text, res.RawStructuredContent)
+		}
+	}
+	count := 0
+	for _, m := range sandbox.Messages(chat) {
+		if m.Message == "Без сессии" {
+			count++
+		}
+	}
+	if count != 1 {
+		t.Errorf("%d sends reached the buyer, want the approved one", count)
+	}
+}

@@ -242,7 +242,7 @@ func sessionMemoryOnce(ctx context.Context, s *server, client *http.Client, n in
 // limits runs the saturating burst of package burst rounds times.
 func limits(ctx context.Context, rounds int, logger *slog.Logger) (used sample, rateLimited int, err error) {
 	for i := range rounds {
-		r, err := burst.Run(ctx)
+		r, err := burst.Run(ctx, burst.One)
 		if err != nil {
 			return nil, 0, err
 		}

@@ -59,6 +59,8 @@ type Config struct {
 	Tools      string     `env:"MCP_TOOLS" help:"the tools that exist: names (comma-separated), read-only, or read-only+send_message; all when unset"`
 	Confirm    Confirm    `env:"MCP_CONFIRM_SENDS, default=auto" help:"auto (ask the user before a send when the client can ask), always (never send without the user's yes), never"`
 	ConfirmFor Duration   `env:"MCP_CONFIRM_TIMEOUT, default=5m" help:"how long the user has to answer before a send; without an answer nothing is sent"`
+	RedisURL   Secret     `env:"REDIS_URL" help:"a Redis (redis://host:6379/0) that the server's processes share their limits, sends and inbox through; unset, each process keeps its own"`
+	Stateless  Switch     `env:"MCP_HTTP_STATELESS" help:"true makes Streamable HTTP keep no sessions, for replicas behind a load balancer"`
 	Sandbox    bool       `flag:"sandbox" help:"run against the built-in in-memory Market instead of the real API"`
 	// Version asks only for the version to be printed.
 	Version bool `flag:"version" help:"print the version and exit"`
@@ -404,6 +406,9 @@ func (c *Config) validate() error {
 		if !notifyPath.MatchString(c.NotifyPath.Reveal()) {
 			return errors.New("YANDEX_MARKET_NOTIFY_PATH must be / and then 32 or more letters, digits, - or _, as it is the only secret between Market and the server; make one with: echo /market-$(openssl rand -hex 24)")
 		}
+	}
+	if c.Stateless && c.Transport != TransportHTTP {
+		return errors.New("MCP_HTTP_STATELESS needs the HTTP transport (MCP_TRANSPORT=http): it is for replicas behind a load balancer")
 	}
 	if c.ConfirmFor <= 0 {
 		return errors.New("MCP_CONFIRM_TIMEOUT must be above 0: it is how long the user has to answer before a send, such as 5m")

@@ -55,7 +55,17 @@ type Options struct {
 	// PollShare is the share of each operation's hourly budget that polling may use; zero
 	// means DefaultPollShare.
 	PollShare float64
-	Logger    *slog.Logger
+	// Turn, when processes share the log, lets one of them poll at a time; nil polls always.
+	Turn   Turn
+	Logger *slog.Logger
+}
+
+// Turn is whose turn it is to poll a cabinet's chats, among the processes that share its log.
+type Turn interface {
+	// Take takes or keeps the turn for a while; it reports false while another process has it.
+	Take(ctx context.Context) (bool, error)
+	// Give gives the turn up.
+	Give(ctx context.Context)
 }
 
 // DefaultPollShare is the share of each hourly budget polling uses unless told otherwise.

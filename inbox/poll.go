@@ -34,6 +34,7 @@ type chatState struct {
 
 // Polling's bounds.
 const (
+	turnWait     = 2 * time.Second // how often a process asks for the turn another has
 	chatsPerPage = 20
 	maxPollPages = 5  // pages of getChats one round reads at most
 	newPerChat   = 50 // messages read of one chat per round; the rest come in the next
@@ -46,9 +47,21 @@ func newPoller(in *Inbox) *poller {
 	return &poller{in: in, chats: share(market.OpGetChats), history: share(market.OpGetChatHistory), known: make(map[int64]*chatState)}
 }
 
-// run polls until ctx ends.
+// run polls until ctx ends, in its turns when processes share the log.
 func (p *poller) run(ctx context.Context) {
+	if t := p.in.opts.Turn; t != nil {
+		defer t.Give(context.WithoutCancel(ctx))
+	}
 	for ctx.Err() == nil {
+		if t := p.in.opts.Turn; t != nil {
+			// Without an answer about the turn, poll: the log keeps what two pollers find once.
+			if ours, err := t.Take(ctx); err == nil && !ours {
+				if sleep(ctx, turnWait) != nil {
+					return
+				}
+				continue
+			}
+		}
 		if err := p.round(ctx); err != nil && ctx.Err() == nil {
 			p.in.logf.WarnContext(ctx, "polling for new messages failed; trying again", "error", err)
 			if sleep(ctx, 5*time.Second) != nil {

@@ -13,7 +13,7 @@ import (
 // that was used and the number of 420 answers. The goal: at least 95 % used, no 420.
 func BenchmarkSaturatingBurst(b *testing.B) {
 	for b.Loop() {
-		r, err := burst.Run(context.Background())
+		r, err := burst.Run(context.Background(), burst.One)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -78,6 +78,9 @@ type Options struct {
 	MaxAttempts int
 	// Download configures the downloads of attachments.
 	Download DownloadOptions
+	// Shared keeps the business's limits and the turns of its chats' sends, with the clients of
+	// the business in other processes; nil keeps them in this process.
+	Shared Shared
 }
 
 // Client calls the chat operations of one business. It is safe for concurrent use.
@@ -98,9 +101,8 @@ type Client struct {
 	attempts   int
 	log        *slog.Logger
 
-	gate     gate
-	budgets  map[string]*budget // by operation name
-	chats    chatQueues
+	parallel int
+	shared   Shared
 	newest   newestMessages
 	download *downloader
 	skew     atomic.Int64 // the API's clock minus ours, in nanoseconds, from the Date header
@@ -140,11 +142,11 @@ func New(o Options) (*Client, error) {
 		maxWait:   max(cmp.Or(o.MaxWait, DefaultMaxWait), 0),
 		attempts:  cmp.Or(o.MaxAttempts, DefaultMaxAttempts),
 		log:       cmp.Or(o.Logger, slog.Default()),
-		gate:      make(gate, cmp.Or(o.MaxParallel, DefaultMaxParallel)),
-		budgets:   make(map[string]*budget, len(Operations)),
+		parallel:  cmp.Or(o.MaxParallel, DefaultMaxParallel),
+		shared:    o.Shared,
 	}
-	for _, op := range Operations {
-		c.budgets[op.Name] = newBudget(op)
+	if c.shared == nil {
+		c.shared = NewLocal()
 	}
 	switch {
 	case o.APIKey != "":
@@ -163,7 +165,7 @@ func New(o Options) (*Client, error) {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		// Keep a connection for each request that may be in flight, rather than the default two:
 		// the others would be closed after every answer and opened again, TLS handshake and all.
-		t.MaxIdleConnsPerHost = cap(c.gate)
+		t.MaxIdleConnsPerHost = c.parallel
 		c.http = &http.Client{Transport: t}
 	}
 	hc := *c.http
@@ -257,21 +259,24 @@ func (c *Client) do(ctx context.Context, req *request, out any) error {
 
 // attempt makes one exchange once the operation's budget and the parallel limit admit it.
 func (c *Client) attempt(ctx context.Context, req *request, traceID string, attempt int, out any) error {
-	b := c.budgets[req.op.Name]
-	if err := b.admit(ctx, c.maxWait); err != nil {
+	a, err := c.admit(ctx, req.op)
+	if err != nil {
 		return err
 	}
-	if err := c.gate.enter(ctx); err != nil {
-		b.done(0, nil, 0)
-		return err
+	leave := a.Leave
+	if leave == nil {
+		if leave, err = c.shared.Enter(ctx, c.parallel); err != nil {
+			c.shared.Settle(ctx, req.op, a, nil)
+			return err
+		}
 	}
 	resp, err := c.exchange(ctx, req, traceID, attempt)
-	c.gate.leave()
+	leave()
 	if err != nil {
-		b.done(0, nil, 0)
+		c.shared.Settle(context.WithoutCancel(ctx), req.op, a, nil)
 		return err
 	}
-	b.done(resp.status, resp.header, c.clockSkew())
+	c.shared.Settle(context.WithoutCancel(ctx), req.op, a, told(resp.status, resp.header, c.clockSkew()))
 	if err := c.decodeResult(req.op, resp, traceID, out); err != nil {
 		return err
 	}

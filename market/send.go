@@ -42,7 +42,7 @@ type Sent struct {
 // history cannot be read, or the last attempt is still unsettled, the call ends with an
 // *UnconfirmedError rather than risk a duplicate.
 func (c *Client) send(ctx context.Context, req *request, chatID int64, match func(*Message) bool) (Sent, error) {
-	unlock, err := c.chats.lock(ctx, chatID)
+	unlock, err := c.shared.LockChat(ctx, chatID)
 	if err != nil {
 		return Sent{}, err
 	}

@@ -97,7 +97,7 @@ var listCabinets = &Tool[CabinetsInput, CabinetList]{
 		`list_chats and wait_for_messages without business_id cover all of them.`,
 	Uses:  "Calls nothing: tells what the server knows of each cabinet's limits from Market's answers so far.",
 	Every: true,
-	Call: func(_ context.Context, env *Env, _ CabinetsInput) (CabinetList, error) {
+	Call: func(ctx context.Context, env *Env, _ CabinetsInput) (CabinetList, error) {
 		cabs := env.Cabinets
 		if env.Cabinet != nil && env.several() {
 			cabs = []*Cabinet{env.Cabinet}
@@ -108,7 +108,7 @@ var listCabinets = &Tool[CabinetsInput, CabinetList]{
 			if c.ReadOnly {
 				info.Mode = "read-only"
 			}
-			for _, b := range c.Market.Budgets() {
+			for _, b := range c.Market.Budgets(ctx) {
 				out := Budget{Operation: b.Op, Limit: b.Limit, Remaining: b.Limit}
 				if b.Known {
 					out.Remaining, out.ResetsAt = b.Remaining, timeOut(b.Until)

@@ -70,7 +70,12 @@ type Options struct {
 	// the deadlines, but not behind the token or the Origin and Host checks: their callers are
 	// no MCP clients and no browsers, and the handlers check them.
 	Routes []Route
-	Logger *slog.Logger
+	// Stateless makes Streamable HTTP keep no sessions, so that any replica behind a load
+	// balancer can answer any request. Clients before 2026-07-28 then cannot be sent requests
+	// of the server's own (such as a question for the user), and HTTP+SSE, which is a session,
+	// needs a balancer that keeps each client on one replica.
+	Stateless bool
+	Logger    *slog.Logger
 }
 
 // Route is an endpoint besides MCP's. Its handler gets the body read in full, of at most
@@ -111,6 +116,9 @@ func NewHTTP(s *server.MCPServer, o Options) *HTTP {
 		server.WithSessionIdleTTL(sessionIdleTTL),
 		server.WithSessionIdManager(h.sessions),
 	}
+	if o.Stateless {
+		streamable = append(streamable, server.WithStateLess(true))
+	}
 	sse := []server.SSEOption{
 		server.WithSSEEndpoint(PathSSE),
 		server.WithMessageEndpoint(PathMessage),
@@ -128,7 +136,11 @@ func NewHTTP(s *server.MCPServer, o Options) *HTTP {
 	h.streamable = server.NewStreamableHTTPServer(s, streamable...)
 	h.sse = server.NewSSEServer(s, sse...)
 	g := newGuard(o.AuthToken, o.AllowedOrigins)
-	h.mux.Handle(PathStreamable, g.private(h.sessions.check(h.streamable)))
+	if o.Stateless {
+		h.mux.Handle(PathStreamable, g.private(h.streamable))
+	} else {
+		h.mux.Handle(PathStreamable, g.private(h.sessions.check(h.streamable)))
+	}
 	h.mux.Handle(PathSSE, g.private(h.sse))
 	h.mux.Handle(PathMessage, g.private(h.sse))
 	for _, rt := range o.Routes {

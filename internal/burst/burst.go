@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/yandex-market-mcp/market-chat-mcp/market"
@@ -31,28 +32,61 @@ type Result struct {
 	RateLimited int
 	// MaxInFlight is the most requests in flight at once.
 	MaxInFlight int
+	// PerSecond is the calls answered per second.
+	PerSecond float64
 }
 
-// Run keeps Callers callers busy calling getChat through a market.Client, against an in-memory
+// Processes are the clients of one business that a burst spreads its callers over, as several
+// server processes would: Shared makes each one's market.Shared (nil: its own, in-process).
+type Processes struct {
+	N      int
+	Shared func() (market.Shared, error)
+}
+
+// One is a burst's one process, alone.
+var One = Processes{N: 1}
+
+// Run keeps Callers callers busy calling getChat through the clients of p, against an in-memory
 // API with a budget of Budget requests per Window and 4 requests in flight, until Windows windows
 // have ended or ctx is done.
-func Run(ctx context.Context) (Result, error) {
+func Run(ctx context.Context, p Processes) (Result, error) {
 	s := markettest.New(markettest.WithBudget(markettest.OpGetChat, Budget),
 		markettest.WithLimitWindow(Window), markettest.WithoutRequestLog())
 	defer s.Close()
-	c, err := market.New(market.Options{BaseURL: s.URL, APIKey: s.APIKey, BusinessID: s.BusinessID,
-		Logger: slog.New(slog.DiscardHandler), MaxWait: 10 * Window})
-	if err != nil {
-		return Result{}, err
+	clients := make([]*market.Client, p.N)
+	for i := range clients {
+		o := market.Options{BaseURL: s.URL, APIKey: s.APIKey, BusinessID: s.BusinessID,
+			Logger: slog.New(slog.DiscardHandler), MaxWait: 10 * Window}
+		if p.Shared != nil {
+			var err error
+			if o.Shared, err = p.Shared(); err != nil {
+				return Result{}, err
+			}
+		}
+		c, err := market.New(o)
+		if err != nil {
+			return Result{}, err
+		}
+		clients[i] = c
 	}
 	chat := s.Chats()[0].ChatID
 	run, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	var wg sync.WaitGroup
-	for range Callers {
+	var answered atomic.Int64
+	began := time.Now()
+	for i := range Callers {
+		c := clients[i%len(clients)]
 		wg.Go(func() {
 			for run.Err() == nil {
-				if _, err := c.GetChat(run, chat); err != nil && run.Err() == nil {
+				_, err := c.GetChat(run, chat)
+				switch {
+				case err == nil:
+					answered.Add(1)
+				case run.Err() != nil:
+				case errors.As(err, new(*market.RateLimitError)) && p.N > 1:
+					// several processes that do not share limits meet 420s: count them, go on
+				default:
 					stop(err)
 				}
 			}
@@ -80,5 +114,6 @@ func Run(ctx context.Context) (Result, error) {
 		BudgetUsed:  float64(u.Used) / float64(u.Budget),
 		RateLimited: st.RateLimited(),
 		MaxInFlight: st.MaxInFlight,
+		PerSecond:   float64(answered.Load()) / time.Since(began).Seconds(),
 	}, nil
 }
