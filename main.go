@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -23,6 +24,9 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
+	// Market's certificate authorities, for where the system has none: the container image is
+	// built from scratch, with nothing but the binary.
+	_ "golang.org/x/crypto/x509roots/fallback"
 
 	"github.com/yandex-market-mcp/market-chat-mcp/config"
 	"github.com/yandex-market-mcp/market-chat-mcp/folders"
@@ -55,6 +59,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return 1
 		}
 		return 0
+	}
+	if len(args) > 0 && args[0] == "health" {
+		return health(ctx, stdout, stderr)
 	}
 	cfg, err := config.Load(ctx, args, nil)
 	switch {
@@ -239,6 +246,44 @@ func newServer(env *tools.Env, declared []tools.Declaration) *server.MCPServer {
 	tools.Register(s, env, declared)
 	prompts.Register(s, prompts.All)
 	return s
+}
+
+// health asks the HTTP listener at MCP_ADDR for /healthz and exits 0 when it answers 200: the
+// container's health check, where no other program exists.
+func health(ctx context.Context, stdout, stderr io.Writer) int {
+	// Only the address: the check runs beside the server, which has what else it needs.
+	addr := os.Getenv("MCP_ADDR")
+	for _, v := range config.Variables() {
+		if v.Name == "MCP_ADDR" && addr == "" {
+			addr = v.Default
+		}
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		fmt.Fprintln(stderr, name+" health: MCP_ADDR:", err)
+		return 2
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || err == nil && ip.IsUnspecified() {
+		host = "127.0.0.1" // a listener on every address answers on loopback
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+transport.PathHealth, nil)
+	if err != nil {
+		fmt.Fprintln(stderr, name+" health:", err)
+		return 2
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintln(stderr, name+" health:", err)
+		return 1
+	}
+	resp.Body.Close()
+	fmt.Fprintln(stdout, resp.Status)
+	if resp.StatusCode != http.StatusOK {
+		return 1
+	}
+	return 0
 }
 
 func versionString() string {

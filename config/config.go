@@ -560,6 +560,7 @@ func Usage(w io.Writer) {
 Usage:
   market-chat-mcp [flags]        serve MCP (stdio by default)
   market-chat-mcp demo           run every tool once against the built-in sandbox and print the results
+  market-chat-mcp health         ask the HTTP listener at MCP_ADDR for /healthz: exit 0 when it is up
 
 Flags (each wins over its variable):
 `)
@@ -571,17 +572,34 @@ Flags (each wins over its variable):
 	}, &Config{})
 	tw.Flush()
 	fmt.Fprint(w, "\nEnvironment:\n")
-	forEachField(func(f reflect.StructField, _ reflect.Value) {
-		name, def := envTag(f)
-		if name == "" {
-			return
+	for _, v := range Variables() {
+		def := ""
+		if v.Default != "" {
+			def = " (default " + v.Default + ")"
 		}
-		if def != "" {
-			def = " (default " + def + ")"
-		}
-		fmt.Fprintf(tw, "  %s\t%s%s\n", name, f.Tag.Get("help"), def)
-	}, &Config{})
+		fmt.Fprintf(tw, "  %s\t%s%s\n", v.Name, v.Help, def)
+	}
 	tw.Flush()
+}
+
+// Variable is one environment variable of the configuration, as Config declares it.
+type Variable struct {
+	Name    string
+	Help    string
+	Default string // empty when it has none
+	Secret  bool   // never shown: keys, tokens, secret paths
+}
+
+// Variables lists the environment variables in the order Config declares them, for the usage,
+// the README and the descriptions of the release's packages.
+func Variables() []Variable {
+	var vs []Variable
+	forEachField(func(f reflect.StructField, _ reflect.Value) {
+		if name, def := envTag(f); name != "" {
+			vs = append(vs, Variable{Name: name, Help: f.Tag.Get("help"), Default: def, Secret: f.Type == reflect.TypeFor[Secret]()})
+		}
+	}, &Config{})
+	return vs
 }
 
 // notifyPath is what a notification path must look like: long and random enough to be a secret.
