@@ -63,12 +63,7 @@ func startHTTP(t *testing.T, env []string, args ...string) *serverproc.HTTP {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"--transport", "http", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = serverproc.Env(env...)
-	h, err := serverproc.StartHTTP(t.Context(), cmd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.Stop)
-	return h
+	return serverproc.StartHTTPForTest(t, cmd)
 }
 
 func connect(t *testing.T, c *client.Client) *client.Client {

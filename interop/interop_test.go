@@ -101,17 +101,7 @@ func startHTTP(t *testing.T, env ...string) string {
 	t.Helper()
 	cmd := exec.Command(binary, "--sandbox", "--transport", "http", "--addr", "127.0.0.1:0")
 	cmd.Env = serverproc.Env(env...)
-	h, err := serverproc.StartHTTP(t.Context(), cmd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		h.Stop()
-		if t.Failed() {
-			t.Logf("server log:\n%s", h.Stderr)
-		}
-	})
-	return h.Base
+	return serverproc.StartHTTPForTest(t, cmd).Base
 }
 
 // pinned is the exact version package.json asks for of the npm package name.

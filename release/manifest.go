@@ -123,7 +123,7 @@ func manifest(version string) (*Manifest, error) {
 		Description:     description,
 		LongDescription: "Finds the buyer chats that wait for the seller, reads them with buyers' photos and files, " +
 			"opens chats about orders and returns, and answers with text and files: within Market's limits, " +
-			"never sending a message twice, and asking you before anything goes out. " +
+			"never sending a message twice, and asking you before a message goes out when Claude can ask. " +
 			"It needs an Api-Key of your cabinet with the communication scope (Market's cabinet: Settings → API).",
 		Author:        Author{Name: owner, URL: "https://github.com/" + owner},
 		Repository:    Repository{Type: "git", URL: repoURL},

@@ -175,7 +175,7 @@ func checkServerJSON(t *testing.T, raw []byte, schemaPath string, bundles []bund
 	if s.Schema != schemaURL || s.Name != registryName || len(s.Description) > 100 {
 		t.Errorf("$schema %s, name %s, description of %d characters", s.Schema, s.Name, len(s.Description))
 	}
-	if !strings.HasPrefix("io.github."+strings.Join(strings.Split(strings.TrimPrefix(modulePath(t), "github.com/"), "/"), "/"), s.Name) {
+	if want := "io.github." + strings.TrimPrefix(modulePath(t), "github.com/"); s.Name != want {
 		t.Errorf("name %s does not follow the module path %s", s.Name, modulePath(t))
 	}
 	var mcpbs int

@@ -76,16 +76,7 @@ func start(t *testing.T, n int, sandbox *markettest.Server, r *redistest.Server,
 	for range n {
 		cmd := exec.Command(binary, "--transport", "http", "--addr", "127.0.0.1:0")
 		cmd.Env = serverproc.Env(append(env, extra...)...)
-		h, err := serverproc.StartHTTP(t.Context(), cmd)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			h.Stop()
-			if t.Failed() {
-				t.Logf("replica log:\n%s", h.Stderr)
-			}
-		})
+		h := serverproc.StartHTTPForTest(t, cmd)
 		c, err := client.NewStreamableHttpClient(h.URL, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + bearer}),
 			transport.WithHTTPTimeout(3*time.Minute))
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -114,6 +115,23 @@ func StartHTTP(ctx context.Context, cmd *exec.Cmd) (*HTTP, error) {
 	}
 	h.Stop()
 	return nil, fmt.Errorf("%s: %w:\n%s", cmd.Path, fail, h.Stderr)
+}
+
+// StartHTTPForTest starts cmd as StartHTTP does, for a test: the server stops when the test
+// ends, and what it said is logged if the test failed.
+func StartHTTPForTest(t testing.TB, cmd *exec.Cmd) *HTTP {
+	t.Helper()
+	h, err := StartHTTP(t.Context(), cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		h.Stop()
+		if t.Failed() {
+			t.Logf("the server's log:\n%s", h.Stderr)
+		}
+	})
+	return h
 }
 
 // Wait waits for the server to exit and returns how it did; it may be called more than once,
