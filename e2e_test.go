@@ -33,17 +33,7 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "market-chat-mcp-e2e")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, name)
-	if err := serverproc.Build(".", ".", binary, "-race"); err != nil {
-		panic(err)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(serverproc.RunWithServer(m, ".", &binary))
 }
 
 // marketEnv points the server at a sandbox as a seller would point it at Market.

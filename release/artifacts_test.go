@@ -375,6 +375,16 @@ func TestImage(t *testing.T) {
 	if err != nil || res.IsError {
 		t.Errorf("list_chats in the container's sandbox: %v %+v", err, res)
 	}
+
+	// As README says, -i with MCP_TRANSPORT=stdio makes the image a stdio server, as registry
+	// clients run it.
+	stdio, err := client.NewStdioMCPClient("podman", nil, "run", "-i", "--rm", "-e", "MCP_TRANSPORT=stdio", tag, "--sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if init, names := session(t, stdio); init.ServerInfo.Version != d.Version || !slices.Equal(names, declared(false)) {
+		t.Errorf("over stdio the image serves %s %s with tools %v", init.ServerInfo.Name, init.ServerInfo.Version, names)
+	}
 }
 
 // podman runs a podman command and returns its output, failing the test on an error.

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,17 +30,7 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "market-chat-mcp-replicas")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "market-chat-mcp")
-	if err := serverproc.Build("..", ".", binary, "-race"); err != nil {
-		panic(err)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(serverproc.RunWithServer(m, "..", &binary))
 }
 
 const bearer = "replicas-bearer-3c9e1f"

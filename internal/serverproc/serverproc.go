@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -26,6 +27,22 @@ func Build(dir, pkg, out string, flags ...string) error {
 		return fmt.Errorf("go build %s: %v\n%s", pkg, err, msg)
 	}
 	return nil
+}
+
+// RunWithServer is a TestMain's body: it builds the server of the module at root with -race
+// into a temporary folder, sets *binary to it, runs the tests and removes the folder, and
+// returns the code to exit with.
+func RunWithServer(m *testing.M, root string, binary *string) int {
+	dir, err := os.MkdirTemp("", "market-chat-mcp-test")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	*binary = filepath.Join(dir, "market-chat-mcp")
+	if err := Build(root, ".", *binary, "-race"); err != nil {
+		panic(err)
+	}
+	return m.Run()
 }
 
 // Env returns this process's environment without the server's settings (MCP_* and
